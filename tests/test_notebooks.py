@@ -1,0 +1,44 @@
+"""Committed notebooks are clean sources: no outputs, one H1, a Python 3 kernel."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from conftest import CHAPTERS
+
+NOTEBOOKS = sorted(CHAPTERS.rglob("*.ipynb"))
+H1 = re.compile(r"^# \S", flags=re.MULTILINE)
+
+
+def test_the_book_has_notebooks():
+    assert NOTEBOOKS, "no notebooks found under chapters/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_is_committed_without_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    dirty = [index for index, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_has_exactly_one_h1(path):
+    notebook = nbformat.read(path, as_version=4)
+    headings = [heading for cell in notebook.cells if cell.cell_type == "markdown"
+                for heading in H1.findall(_without_code_blocks(cell.source))]
+    assert len(headings) == 1, f"{path.name}: {len(headings)} level-1 headings, expected exactly one"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_uses_the_python3_kernel(path):
+    kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "python3" and kernelspec.get("language") == "python", f"{path.name}: {kernelspec}"
+
+
+def _without_code_blocks(markdown: str) -> str:
+    # A '# comment' inside a fenced block is not a heading.
+    return re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
