@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -128,3 +129,178 @@ def test_primary_keys_have_no_duplicates(name):
     assert key, f"{name}: no primary key in the descriptor"
     duplicated = frame[frame.duplicated(subset=key, keep=False)]
     assert duplicated.empty, f"{name}: duplicate keys\n{duplicated[key]}"
+
+
+# ---- cross-checks on the datasets merged from the research notes ---------------------------------
+
+
+def disjoint_total(shares: dict[str, float]) -> float:
+    """Sum of one period's currency shares, counting overlapping categories once.
+
+    By the descriptors' definitions usd_eur is usd plus eur, friendly_currencies includes cny,
+    unfriendly_currencies includes usd, eur and usd_eur, and other is everything not listed.
+    """
+    dollar_euro = max(shares.get("usd", 0) + shares.get("eur", 0), shares.get("usd_eur", 0))
+    unfriendly = max(dollar_euro, shares.get("unfriendly_currencies", 0))
+    friendly = max(shares.get("cny", 0), shares.get("friendly_currencies", 0))
+    return unfriendly + friendly + shares.get("rouble", 0) + shares.get("other", 0)
+
+
+def currency_groups(name, by):
+    frame = bookdata.load(name)
+    for key, group in frame.groupby(by):
+        yield key, dict(zip(group["currency"], group["share_pct"]))
+
+
+@pytest.mark.parametrize("name, by", [
+    ("russia_settlement_currencies", ["period", "flow"]),
+    ("moex_currency_shares", ["period", "segment"]),
+])
+def test_currency_shares_of_one_period_never_add_up_to_more_than_the_whole(name, by):
+    for key, shares in currency_groups(name, by):
+        assert disjoint_total(shares) <= 102, f"{name} {key}: shares add up to {disjoint_total(shares):.1f}%"
+
+
+@pytest.mark.parametrize("name, by", [
+    ("russia_settlement_currencies", ["period", "flow"]),
+    ("moex_currency_shares", ["period", "segment"]),
+])
+def test_currency_shares_sum_to_100_where_the_residual_other_is_published(name, by):
+    complete = [(key, shares) for key, shares in currency_groups(name, by) if "other" in shares]
+    assert complete, f"{name}: no period with a complete currency set to check"
+    for key, shares in complete:
+        assert 98 <= disjoint_total(shares) <= 102, f"{name} {key}: a complete set adds up to {disjoint_total(shares):.1f}%"
+
+
+def test_swift_ranks_follow_the_shares():
+    swift = bookdata.load("swift_payment_shares").dropna(subset=["rank"])
+    for (period, scope), group in swift.groupby(["period", "scope"]):
+        ordered = group.sort_values("share_pct", ascending=False)
+        assert ordered["rank"].is_monotonic_increasing, f"{period} {scope}: ranks do not follow shares\n{ordered}"
+
+
+def test_cofer_quarters_are_empty_only_for_annual_figures_before_the_quarterly_series():
+    cofer = bookdata.load("cofer_reserve_shares")
+    annual = cofer[cofer["quarter"].isna()]
+    assert set(annual["currency"]) <= {"usd"} and (annual["year"] < 2000).all(), f"unexpected annual rows\n{annual}"
+
+
+def test_partners_of_one_source_and_year_never_take_more_than_the_whole():
+    partners = bookdata.load("russia_trade_partners")
+    for (year, flow, source), group in partners.groupby(["year", "flow", "source"]):
+        shares = dict(zip(group["partner"], group["share_pct"]))
+        countries = sum(shares.get(partner, 0) for partner in ("China", "EU", "India"))
+        regions = sum(shares.get(partner, 0) for partner in ("Asia", "Europe"))
+        assert countries <= 100 and regions <= 100, f"{year} {flow} {source}: {shares}"
+
+
+def test_crude_imports_from_named_suppliers_never_exceed_chinas_total():
+    crude = bookdata.load("china_crude_imports")
+    totals = crude[crude["supplier"] == "total"].set_index("year")["crude_imports_mt"]
+    named = crude[crude["supplier"] != "total"].groupby("year")["crude_imports_mt"].sum()
+    for year in totals.index.intersection(named.index):
+        assert named[year] <= totals[year], f"{year}: suppliers {named[year]:.2f} Mt > total {totals[year]:.2f} Mt"
+
+
+@pytest.mark.parametrize("name", ["power_of_siberia", "china_russia_trade", "china_crude_imports", "china_lng_coal_from_russia"])
+def test_yearly_series_have_one_value_per_year(name):
+    frame = bookdata.load(name)
+    series = [column for column in ("flow", "supplier", "commodity") if column in frame.columns]
+    duplicated = frame[frame.duplicated(subset=["year", *series], keep=False)]
+    assert duplicated.empty, f"{name}: years recorded twice\n{duplicated}"
+
+
+def test_missing_power_of_siberia_year_stays_missing():
+    years = set(bookdata.load("power_of_siberia")["year"])
+    assert 2019 not in years, "no published figure for December 2019 deliveries; the year must stay absent"
+
+
+def test_oil_destination_rows_fill_the_column_of_their_measure_only():
+    oil = bookdata.load("russia_oil_export_destinations")
+    is_share = oil["measure"].str.startswith("share")
+    assert oil.loc[is_share, "share_pct"].notna().all() and oil.loc[is_share, "volume_mbd"].isna().all()
+    assert oil.loc[~is_share, "volume_mbd"].notna().all() and oil.loc[~is_share, "share_pct"].isna().all()
+
+
+def test_official_claims_carry_a_value_only_when_a_single_figure_was_stated():
+    claims = bookdata.load("official_settlement_claims")
+    point = claims["value_type"] == "point"
+    assert claims.loc[point, "value_pct"].notna().all(), "a point claim without its value"
+    assert claims.loc[~point, "value_pct"].isna().all(), "a bound, approximation or fraction recorded as a value"
+
+
+@pytest.mark.parametrize("name", ["timeline", "xi_putin_meetings", "us_actions_prc_entities", "official_settlement_claims"])
+def test_imprecise_dates_are_recorded_on_the_first_of_the_month_or_year(name):
+    frame = bookdata.load(name)
+    by_month = frame[frame["date_precision"] == "month"]["date"]
+    by_year = frame[frame["date_precision"] == "year"]["date"]
+    assert (by_month.dt.day == 1).all(), f"{name}: a month-precision date not on the 1st"
+    assert ((by_year.dt.day == 1) & (by_year.dt.month == 1)).all(), f"{name}: a year-precision date not on 1 January"
+
+
+def test_video_meetings_have_no_place_and_meetings_in_person_have_one():
+    meetings = bookdata.load("xi_putin_meetings")
+    virtual = meetings["format"] == "virtual"
+    assert meetings.loc[virtual, "city"].isna().all()
+    assert meetings.loc[~virtual, ["city", "country"]].notna().all().all()
+
+
+def test_peace_plan_points_are_numbered_from_one_without_gaps():
+    plans = bookdata.load("peace_plans")
+    for plan, group in plans.groupby("plan"):
+        assert sorted(group["point_number"]) == list(range(1, len(group) + 1)), f"{plan}: points {sorted(group['point_number'])}"
+
+
+def test_prc_entity_counts_never_exceed_the_action_total():
+    actions = bookdata.load("us_actions_prc_entities").dropna(subset=["prc_entities", "total_entities"])
+    over = actions[actions["prc_entities"] > actions["total_entities"]]
+    assert over.empty, f"more PRC entities than entities in total\n{over}"
+
+
+def test_confidence_is_given_whenever_a_us_action_count_is_recorded():
+    actions = bookdata.load("us_actions_prc_entities")
+    counted = actions["prc_entities"].notna() | actions["total_entities"].notna()
+    assert actions.loc[counted, "confidence"].notna().all()
+
+
+# ---- the bibliography behind the source keys ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bibliography():
+    import pybtex.database
+
+    return pybtex.database.parse_file(str(ROOT / "references.bib"))
+
+
+def test_bibliography_keys_are_unique_ignoring_case():
+    text = (ROOT / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE)
+    duplicated = sorted({key for key in keys if [other.lower() for other in keys].count(key.lower()) > 1})
+    assert not duplicated, f"keys defined more than once: {duplicated}"
+
+
+def test_every_reference_has_author_title_and_year_and_web_sources_a_url_and_access_date(bibliography):
+    problems = []
+    for key, entry in bibliography.entries.items():
+        if not (entry.persons.get("author") or entry.persons.get("editor")):
+            problems.append(f"{key}: no author or editor")
+        problems += [f"{key}: no {field}" for field in ("title", "year") if field not in entry.fields]
+        if entry.type == "misc":
+            problems += [f"{key}: web source without {field}" for field in ("url", "urldate") if field not in entry.fields]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_reference_formats_in_the_books_bibliography_style(bibliography):
+    from pybtex.plugin import find_plugin
+
+    style = find_plugin("pybtex.style.formatting", "plain")()
+    formatted = list(style.format_entries(bibliography.entries.values()))  # raises on a missing required field
+    assert len(formatted) == len(bibliography.entries)
+
+
+def test_special_characters_in_titles_and_notes_render_as_text(bibliography):
+    # pybtex prints an escaped dollar literally ("\\$"), so dollars stay bare; the others need escaping.
+    unescaped = [f"{key}: {field}" for key, entry in bibliography.entries.items() for field in ("title", "note")
+                 if re.search(r"(?<!\\)[&%#_]|\\\$", entry.fields.get(field, ""))]
+    assert not unescaped, "unescaped & % # _ or an escaped $ in:\n" + "\n".join(unescaped)
