@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Build, test or open the book. Needs only Python 3.11+; it makes its own virtual environment.
 
-    python3 book.py build                       # the HTML book, in _build/html
+    python3 book.py build                       # instructor edition (solutions collapsed): _build/html
+    python3 book.py build --edition student     # student edition, no solutions: _build/student/html,
+                                                #   and notebooks to hand out: _build/student/notebooks
     python3 book.py test                        # the whole test suite (pytest)
     python3 book.py lab                         # JupyterLab in chapters/, to run a notebook yourself
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,6 +25,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / "requirements.sha256"
+BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "chapters", "data", "_ext"]
+SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
+INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 
 
 def venv_python() -> Path:
@@ -48,22 +54,83 @@ def run(command: list, **kwargs) -> int:
     return subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs).returncode
 
 
-def build(python: Path) -> int:
-    """The strict build: an erroring cell, a warning or a broken reference fails it."""
-    code = run([python.parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going", ROOT])
+def strict_build_command(python: Path, book: Path, output: Path) -> list:
+    """The strict build: an erroring cell, a warning or a broken reference fails it.
+
+    Jupyter Book writes the HTML to ``output/_build/html`` and its cache to ``output/_build/.jupyter_cache``.
+    """
+    return [python.parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going", "--path-output", output, book]
+
+
+def strict_build(python: Path, book: Path, output: Path) -> int:
+    return run(strict_build_command(python, book, output))
+
+
+def copy_book(destination: Path) -> Path:
+    """A copy of the book's sources (no virtual environment, git data or build output)."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    for name in BOOK_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def stage_student_edition(python: Path, stage: Path) -> None:
+    """Copy the book to ``stage`` without solution cells and without instructor-only pages."""
+    copy_book(stage)
+    notebooks = sorted((stage / "chapters").glob("*.ipynb"))
+    # nbconvert's tag-based preprocessor removes the tagged cells; outputs are cleared as in the sources.
+    code = run([python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--inplace", "--log-level=WARN",
+                f"--TagRemovePreprocessor.remove_cell_tags={SOLUTION_TAG}",
+                "--TagRemovePreprocessor.enabled=True", "--ClearOutputPreprocessor.enabled=True", *notebooks])
+    if code:
+        sys.exit(f"could not strip the solutions from the notebooks (nbconvert exit {code})")
+    toc = (stage / "_toc.yml").read_text(encoding="utf-8")
+    for page in INSTRUCTOR_ONLY:
+        toc = "\n".join(line for line in toc.splitlines() if line.strip() != f"- file: {page}") + "\n"
+        for suffix in (".md", ".ipynb"):
+            (stage / f"{page}{suffix}").unlink(missing_ok=True)
+    (stage / "_toc.yml").write_text(toc, encoding="utf-8")
+
+
+def build(python: Path, edition: str) -> int:
+    if edition == "instructor":
+        code = strict_build(python, ROOT, ROOT)
+        html = ROOT / "_build" / "html"
+    else:
+        stage = ROOT / "_build" / "student" / "source"
+        stage_student_edition(python, stage)
+        code = strict_build(python, stage, ROOT / "_build" / "student")
+        html = ROOT / "_build" / "student" / "html"
+        if code == 0:
+            if html.exists():
+                shutil.rmtree(html)
+            shutil.move(ROOT / "_build" / "student" / "_build" / "html", html)
+            notebooks = ROOT / "_build" / "student" / "notebooks"
+            if notebooks.exists():
+                shutil.rmtree(notebooks)
+            shutil.copytree(stage / "chapters", notebooks / "chapters", ignore=shutil.ignore_patterns("*.md", "images"))
+            shutil.copytree(stage / "data", notebooks / "data")
+            print(f"Student notebooks to hand out: {notebooks}")
     if code == 0:
-        print(f"\nThe book is built. Open {ROOT / '_build' / 'html' / 'index.html'} in a browser.")
+        print(f"\nThe {edition} edition is built. Open {html / 'index.html'} in a browser.")
     return code
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["build", "test", "lab"])
+    parser.add_argument("--edition", choices=["instructor", "student"], default="instructor")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
     options = parser.parse_args()
     python = ensure_environment()
     if options.task == "build":
-        return build(python)
+        return build(python, options.edition)
     if options.task == "test":
         code = run([python, "-m", "pytest", *options.pytest_args])
         if code == 5:

@@ -2,14 +2,22 @@
 
 - ``{datapackage}``: renders data/datapackage.json as the Data page, so the page
   cannot drift from the files it describes.
+- ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
+  ledger as a table with an anchor per claim, or the claims of one paragraph
+  or one chapter section as a list that links to the ledger.
 - Drops the second ``THEBE_JS_URL`` declaration that the stock theme stack
   emits (a console SyntaxError on every page) while thebe is switched off.
+- Fixes the ARIA role of the bibliography list, and slims the output: the
+  1.5 MB Font Awesome script (icons already come from the theme's web font)
+  and the source maps are not shipped.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -19,6 +27,10 @@ from sphinx.util.nodes import nested_parse_with_titles
 
 BOOK_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = BOOK_ROOT / "data"
+sys.path.insert(0, str(BOOK_ROOT / "chapters"))
+import bookdata  # noqa: E402  (the same validating loader the notebooks use)
+
+LEDGER_DOC = "chapters/claims_ledger"
 
 
 def _coverage(rows: list[dict], fields: list[dict]) -> str:
@@ -88,6 +100,89 @@ class DataPackageDirective(SphinxDirective):
         return holder.children
 
 
+def _markdown_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "/")
+
+
+def _cite(keys: str) -> str:
+    return "{cite:p}`" + ",".join(key.strip() for key in str(keys).split(";")) + "`"
+
+
+def claim_label(claim_id: str) -> str:
+    return f"claim-{claim_id.lower()}"
+
+
+class ClaimsDirective(SphinxDirective):
+    """Claims of the case reading, from data/claims.csv.
+
+    ``:table:`` the whole ledger (on the ledger page); ``:paragraph: N`` or
+    ``:section: label[, label ...]`` a list of the matching claims, each linked to the ledger.
+    """
+
+    has_content = False
+    option_spec = {"table": lambda value: True, "paragraph": int, "section": str}
+
+    def run(self):
+        self.env.note_dependency(str(DATA_DIR / "claims.csv"))
+        claims = bookdata.load("claims")
+        if "table" in self.options:
+            return self._ledger_table(claims)
+        if "paragraph" in self.options:
+            chosen = claims[claims["paragraph"] == self.options["paragraph"]]
+        elif "section" in self.options:
+            sections = [label.strip() for label in self.options["section"].split(",")]
+            chosen = claims[claims["section"].isin(sections)]
+        else:
+            raise self.error("claims: give :table:, :paragraph: N or :section: label")
+        if chosen.empty:
+            raise self.error(f"claims: no claim in data/claims.csv matches {self.options}")
+        lines = []
+        for claim in chosen.itertuples():
+            lines.append(
+                f"- {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>` ({claim.kind}, "
+                f"**{claim.verdict}**): “{_markdown_cell(claim.quote)}”"
+            )
+        return self._parse(lines)
+
+    def _ledger_table(self, claims):
+        lines = [
+            "```{list-table}",
+            ":header-rows: 1",
+            ":class: claims-ledger",
+            ":widths: 10 24 12 36 18",
+            "",
+            "* - Claim", "  - Quotation from the case reading", "  - Verdict", "  - Evidence", "  - Discussed in; sources",
+        ]
+        for claim in claims.itertuples():
+            lines += [
+                f"* - {claim.claim_id}",
+                f"    <br>¶{claim.paragraph}, {claim.kind}",
+                f"  - “{_markdown_cell(claim.quote)}”",
+                f"  - {claim.verdict}",
+                f"  - {_markdown_cell(claim.evidence)}",
+                f"  - {{ref}}`{claim.section}`; {_cite(claim.source)}",
+            ]
+        lines.append("```")
+        parsed = self._parse(lines)
+        std = self.env.get_domain("std")
+        for table in parsed:
+            for row in table.findall(nodes.row):
+                first_cell = row.next_node(nodes.entry)
+                claim_id = first_cell.astext().split()[0] if first_cell and first_cell.astext().strip() else ""
+                if claim_id in set(claims["claim_id"]):
+                    label = claim_label(claim_id)
+                    row["ids"].append(label)
+                    std.anonlabels[label] = (self.env.docname, label)
+                    std.labels[label] = (self.env.docname, label, f"Claim {claim_id}")
+        return parsed
+
+    def _parse(self, lines):
+        holder = nodes.container()
+        holder.document = self.state.document
+        self.state.nested_parse(StringList(lines, source="data/claims.csv"), self.content_offset, holder)
+        return holder.children
+
+
 def drop_duplicate_thebe_url(app, pagename, templatename, context, doctree):
     """sphinx-thebe and the book theme both declare ``const THEBE_JS_URL``; keep none while thebe is off."""
     if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
@@ -100,7 +195,36 @@ def drop_duplicate_thebe_url(app, pagename, templatename, context, doctree):
     ]
 
 
+def fix_citation_list_role(app, pagename, templatename, context, doctree):
+    """docutils marks the citation list role="list" but its items are not listitems (an axe violation)."""
+    if "body" in context:
+        context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+
+
+FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+def slim_output(app, exception):
+    """Leave out what readers' browsers would download for nothing."""
+    if exception or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for source_map in outdir.glob("_static/**/*.map"):
+        source_map.unlink()
+    (outdir / "_static" / "scripts" / "fontawesome.js").unlink(missing_ok=True)
+    for page in outdir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        slimmer = FONTAWESOME_SCRIPT.sub("", html)
+        if slimmer != html:
+            page.write_text(slimmer, encoding="utf-8")
+
+
 def setup(app):
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+    app.add_css_file("book.css")
     app.add_directive("datapackage", DataPackageDirective)
+    app.add_directive("claims", ClaimsDirective)
     app.connect("html-page-context", drop_duplicate_thebe_url)
+    app.connect("html-page-context", fix_citation_list_role)
+    app.connect("build-finished", slim_output)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -54,6 +54,7 @@ def main() -> None:
         suite_copy = copy_book(scratch / "suite")
         shutil.copytree(ROOT / "tests", suite_copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy2(ROOT / "pytest.ini", suite_copy / "pytest.ini")
+        shutil.copy2(ROOT / "book.py", suite_copy / "book.py")
         suite, result = timed(lambda: subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=suite_copy, capture_output=True, text=True))
         suite_summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-500:]
 

@@ -15,20 +15,16 @@ CHAPTERS = ROOT / "chapters"
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(CHAPTERS))
 
-# What a copy of the book needs; the virtual environment, git data and build output stay behind.
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "chapters", "data", "_ext"]
+sys.path.insert(0, str(ROOT))
+import book  # noqa: E402  (the README's build command: the tests build exactly as it does)
+
+copy_book = book.copy_book
 
 
 def strict_build(book_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
-    """The README's build: jupyter-book with warnings as errors, nitpicky references, every page.
-
-    Jupyter Book writes to ``output_dir/_build/html`` and keeps its cache in ``output_dir/_build/.jupyter_cache``.
-    """
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", "--all", "-W", "-n", "--keep-going",
-         "--path-output", str(output_dir), str(book_dir)],
-        capture_output=True, text=True,
-    )
+    """The README's strict build of ``book_dir``, with its output captured for the assertions."""
+    command = book.strict_build_command(Path(sys.executable), book_dir, output_dir)
+    return subprocess.run([str(part) for part in command], capture_output=True, text=True)
 
 
 def toc_files() -> list[str]:
@@ -40,18 +36,6 @@ def toc_files() -> list[str]:
             files.append(chapter["file"])
             files += [section["file"] for section in chapter.get("sections", [])]
     return files
-
-
-def copy_book(destination: Path) -> Path:
-    """A disposable copy of the book's sources, to corrupt without touching the real one."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in BOOK_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        else:
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 @pytest.fixture(scope="session")
