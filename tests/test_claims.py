@@ -1,0 +1,107 @@
+"""The claims ledger: complete, verbatim, in the fixed vocabulary, and linked into the built book."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import bookdata
+from conftest import CHAPTERS, SHARED
+
+READING = SHARED / "reading" / "case-reading.txt"
+VERDICTS = {"supported", "partly supported", "misattributed", "unsupported", "contested", "too early to tell"}
+KINDS = {"fact", "attribution", "interpretation", "prediction"}
+
+
+@pytest.fixture(scope="module")
+def claims():
+    return bookdata.load("claims")
+
+
+@pytest.fixture(scope="module")
+def reading_paragraphs():
+    if not READING.exists():
+        pytest.skip(f"the case reading is not part of the book; {READING} is absent here, so the quotation checks are skipped")
+    text = READING.read_text(encoding="utf-8")
+    # Paragraphs are the long lines; the short ones at the top are the web page's chrome.
+    return [line.strip() for line in text.splitlines() if len(line.strip()) > 100]
+
+
+def test_verdict_and_kind_vocabularies_are_fixed_by_the_descriptor():
+    fields = {field["name"]: field for field in bookdata.resource("claims")["schema"]["fields"]}
+    assert set(fields["verdict"]["constraints"]["enum"]) == VERDICTS
+    assert set(fields["kind"]["constraints"]["enum"]) == KINDS
+
+
+def test_the_ledger_has_at_least_twenty_claims(claims):
+    assert len(claims) >= 20
+    assert claims["claim_id"].is_unique
+
+
+def test_every_paragraph_of_the_reading_has_a_claim(claims, reading_paragraphs):
+    uncovered = set(range(1, len(reading_paragraphs) + 1)) - set(claims["paragraph"])
+    assert not uncovered, f"paragraphs without a claim: {sorted(uncovered)}"
+
+
+def test_quotations_are_short_verbatim_excerpts_of_their_paragraph(claims, reading_paragraphs):
+    for claim in claims.itertuples():
+        words = len(claim.quote.split())
+        assert words <= 25, f"{claim.claim_id}: quotation of {words} words (at most 25)"
+        paragraph = reading_paragraphs[claim.paragraph - 1]
+        assert claim.quote in paragraph, f"{claim.claim_id}: quotation not found verbatim in paragraph {claim.paragraph}"
+
+
+class _Anchors(HTMLParser):
+    """Collects element ids and the links of each ledger row."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.row_links: dict[str, list[str]] = {}
+        self._row: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        if tag == "tr":
+            self._row = next((i for i in (attributes.get("id") or "").split() if i.startswith("claim-")), None)
+        if tag == "a" and self._row and attributes.get("href"):
+            self.row_links.setdefault(self._row, []).append(attributes["href"])
+
+
+def _anchors(path: Path) -> _Anchors:
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_every_claim_links_to_an_existing_section_of_a_chapter(claims, built_book):
+    ledger = built_book / "chapters" / "claims_ledger.html"
+    rows = _anchors(ledger).row_links
+    for claim in claims.itertuples():
+        row = f"claim-{claim.claim_id.lower()}"
+        assert row in rows, f"{claim.claim_id}: no row with id {row} in {ledger.name}"
+        section_links = [href for href in rows[row] if "#" in href and not href.startswith("#") and "bibliography" not in href]
+        assert section_links, f"{claim.claim_id}: the row links to no chapter section"
+        page, anchor = section_links[0].split("#", 1)
+        target = (ledger.parent / page).resolve()
+        assert target.is_file(), f"{claim.claim_id}: link to missing page {page}"
+        assert anchor in _anchors(target).ids, f"{claim.claim_id}: no anchor #{anchor} in {page}"
+        assert anchor == claim.section, f"{claim.claim_id}: links to #{anchor}, ledger says {claim.section}"
+
+
+VERDICT_BOX = re.compile(r"\{admonition\}\s*Verdict on (C\d+):\s*([a-z ]+?)\s*$", flags=re.MULTILINE)
+
+
+def test_verdict_boxes_in_chapters_agree_with_the_ledger(claims):
+    ledger = dict(zip(claims["claim_id"], claims["verdict"]))
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for claim_id, verdict in VERDICT_BOX.findall(cell.source if cell.cell_type == "markdown" else ""):
+                assert claim_id in ledger, f"{path.name}: verdict box for unknown claim {claim_id}"
+                assert verdict == ledger[claim_id], f"{path.name}: {claim_id} boxed as '{verdict}', ledger says '{ledger[claim_id]}'"
