@@ -55,15 +55,64 @@ def run(command: list, **kwargs) -> int:
 
 
 def strict_build_command(python: Path, book: Path, output: Path) -> list:
-    """The strict build: an erroring cell, a warning or a broken reference fails it.
-
-    Jupyter Book writes the HTML to ``output/_build/html`` and its cache to ``output/_build/.jupyter_cache``.
-    """
-    return [python.parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going", "--path-output", output, book]
+    """The strict build of ``book`` as one command (see ``strict_build_now``)."""
+    return [python, Path(__file__).resolve(), "strict-build", book, output]
 
 
 def strict_build(python: Path, book: Path, output: Path) -> int:
     return run(strict_build_command(python, book, output))
+
+
+def inputs_fingerprint(book: Path) -> str:
+    """What executed notebooks depend on besides their own code: data, the helper module, the style, the packages."""
+    digest = hashlib.sha256()
+    inputs = [REQUIREMENTS, *sorted((book / "data").iterdir()), *sorted((book / "chapters").glob("*.py")),
+              *sorted((book / "chapters").glob("*.mplstyle"))]
+    for path in inputs:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_cache(book: Path, cache: Path) -> bool:
+    """Empty the execution cache when the inputs changed; jupyter-cache itself keys on code cells only."""
+    stamp = cache / "inputs.sha256"
+    fingerprint = inputs_fingerprint(book)
+    stale = cache.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint)
+    if stale:
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint + "\n")
+    return stale
+
+
+def execute_in_parallel(book: Path, cache_path: Path) -> None:
+    """Run the book's notebooks that are not cached yet, on every core, into the cache the build reads."""
+    import yaml
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    names = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    cache = get_cache(cache_path)
+    for name in names:
+        if (book / f"{name}.ipynb").exists():
+            cache.add_nb_to_project(str(book / f"{name}.ipynb"))
+    # A notebook that fails here is not cached: the build runs it again and reports the failing cell.
+    load_executor("local-parallel", cache=cache).run_and_cache(timeout=config["execute"]["timeout"])
+
+
+def strict_build_now(book: Path, output: Path) -> int:
+    """Execute in parallel, then build with warnings as errors, nitpicky references and every page rewritten.
+
+    Jupyter Book writes the HTML to ``output/_build/html`` and reads its cache from ``output/_build/.jupyter_cache``.
+    """
+    cache = (output / "_build" / ".jupyter_cache").resolve()  # the student edition links to the instructor's
+    if prepare_cache(book, cache):
+        print("Inputs of the notebooks changed (data, packages or helper module): the execution cache was emptied.")
+    execute_in_parallel(book, cache)
+    return run([Path(sys.executable).parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going",
+                "--path-output", output, book])
 
 
 def copy_book(destination: Path) -> Path:
@@ -105,6 +154,13 @@ def build(python: Path, edition: str) -> int:
     else:
         stage = ROOT / "_build" / "student" / "source"
         stage_student_edition(python, stage)
+        # One execution cache for both editions: notebooks without solutions are not run twice.
+        shared_cache = ROOT / "_build" / "student" / "_build" / ".jupyter_cache"
+        if not shared_cache.is_symlink():
+            if shared_cache.exists():
+                shutil.rmtree(shared_cache)
+            shared_cache.parent.mkdir(parents=True, exist_ok=True)
+            shared_cache.symlink_to(ROOT / "_build" / ".jupyter_cache", target_is_directory=True)
         code = strict_build(python, stage, ROOT / "_build" / "student")
         html = ROOT / "_build" / "student" / "html"
         if code == 0:
@@ -124,15 +180,19 @@ def build(python: Path, edition: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("task", choices=["build", "test", "lab"])
+    parser.add_argument("task", choices=["build", "test", "lab", "strict-build"])
     parser.add_argument("--edition", choices=["instructor", "student"], default="instructor")
-    parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
+    parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --); "
+                        "strict-build (internal, run by the environment's Python): BOOK OUTPUT")
     options = parser.parse_args()
     python = ensure_environment()
+    if options.task == "strict-build":
+        book, output = (Path(argument).resolve() for argument in options.arguments)
+        return strict_build_now(book, output)
     if options.task == "build":
         return build(python, options.edition)
     if options.task == "test":
-        code = run([python, "-m", "pytest", *options.pytest_args])
+        code = run([python, "-m", "pytest", *options.arguments])
         if code == 5:
             print("pytest collected no tests: that is a failure here, not a pass.", file=sys.stderr)
             return 1

@@ -2,9 +2,9 @@
 
     .venv/bin/python tests/benchmark.py
 
-Each measurement runs on a fresh copy of the book in a temporary folder, so a
-warm cache in the working tree cannot flatter it. Not a test: speed is
-reported, not asserted.
+Every measurement starts from a fresh copy of the repository in a temporary
+folder with no build output, so a warm cache in the working tree cannot
+flatter it. Not a test: speed is reported here, not asserted.
 """
 
 from __future__ import annotations
@@ -20,51 +20,75 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ROOT, copy_book, strict_build, toc_files  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_FILES = ["book.py", "pytest.ini", "requirements.txt", "tests"]
 
 
-def timed(action) -> tuple[float, object]:
+def fresh_copy(destination: Path) -> Path:
+    """The repository as a new clone has it: sources, tests and requirements, no build output."""
+    sys.path.insert(0, str(ROOT))
+    import book
+
+    book.copy_book(destination)
+    for name in REPOSITORY_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination / name)
+    (destination / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
+    return destination
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    result = action()
-    return time.perf_counter() - start, result
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed, result
 
 
-def execute_serially(book: Path) -> None:
-    """The floor: every notebook of the book run once, one after another, with nbclient."""
-    for name in toc_files():
-        path = book / f"{name}.ipynb"
+def floor_seconds(copy: Path) -> float:
+    """Every notebook of the book executed once, one after another, with nbclient: the cost of the content itself."""
+    import yaml
+
+    toc = yaml.safe_load((copy / "_toc.yml").read_text())
+    names = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    start = time.perf_counter()
+    for name in names:
+        path = copy / f"{name}.ipynb"
         if path.exists():
             notebook = nbformat.read(path, as_version=4)
             NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - start
 
 
 def main() -> None:
+    python = sys.executable
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        book = copy_book(scratch / "book")
-        output = scratch / "out"
+        one = fresh_copy(scratch / "one")
+        floor = floor_seconds(one)
+        cold, _ = timed([python, "book.py", "build"], one)
+        rebuild, _ = timed([python, "book.py", "build"], one)
+        student_after, _ = timed([python, "book.py", "build", "--edition", "student"], one)
 
-        cold, result = timed(lambda: strict_build(book, output))
-        assert result.returncode == 0, result.stdout[-3000:]
-        rebuild, result = timed(lambda: strict_build(book, output))
-        assert result.returncode == 0, result.stdout[-3000:]
-        floor, _ = timed(lambda: execute_serially(book))
+        suite_copy = fresh_copy(scratch / "suite")
+        suite, result = timed([python, "book.py", "test"], suite_copy)
+        summary = [line for line in result.stdout.splitlines() if " passed" in line][-1:]
 
-        suite_copy = copy_book(scratch / "suite")
-        shutil.copytree(ROOT / "tests", suite_copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy2(ROOT / "pytest.ini", suite_copy / "pytest.ini")
-        shutil.copy2(ROOT / "book.py", suite_copy / "book.py")
-        suite, result = timed(lambda: subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=suite_copy, capture_output=True, text=True))
-        suite_summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-500:]
-
-    print(f"machine: {platform.node()} {platform.machine()}, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"cold build (strict, empty cache): {cold:.1f} s")
+    both = cold + student_after
+    print(f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
+          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, {time.strftime('%Y-%m-%d')}")
+    print(f"floor (every notebook executed serially with nbclient): {floor:.1f} s")
+    print(f"cold build, instructor edition: {cold:.1f} s")
     print(f"no-change rebuild: {rebuild:.1f} s")
-    print(f"floor (notebooks executed serially with nbclient): {floor:.1f} s")
+    print(f"student edition after it (shared cache): {student_after:.1f} s; both editions cold: {both:.1f} s")
+    print(f"test suite from a fresh copy (python3 book.py test): {suite:.1f} s  {' '.join(summary)}")
     print(f"cold build / floor: {cold / floor:.2f}")
     print(f"no-change rebuild / cold build: {rebuild / cold:.2f}")
-    print(f"test suite (pytest, fresh copy): {suite:.1f} s  [{suite_summary}]")
+    print(f"both editions cold / one edition cold: {both / cold:.2f}")
     print(f"test suite / cold build: {suite / cold:.2f}")
 
 
