@@ -173,3 +173,170 @@ def refresh_hashes() -> list[str]:
 if __name__ == "__main__":
     # `python chapters/bookdata.py` re-records the checksums after editing data/.
     print("updated hashes:", ", ".join(refresh_hashes()) or "none")
+
+
+# ---- Formative checks for the assignments ----
+#
+# Each coded question of an assignment is followed by a call to `check`, which
+# prints one line of feedback and returns True or False:
+#
+#     ✅ Q1 looks right      ⏳ Q1: not yet done      ❌ Q1: <what to look at>
+#
+# The notebook never holds the expected answer, only its *fingerprint*: the
+# sha256 of the answer rounded to `decimals` places. `check` fingerprints the
+# student's answer the same way and compares, so it can say "right" or "not yet"
+# without showing the answer. The checks give feedback; they are not a grade.
+
+DONE, NOT_YET, WRONG = "✅", "⏳", "❌"
+
+
+def _is_starter(answer) -> bool:
+    """True for the placeholders handed out in the notebooks: ``...``, None or a text with no words ("...")."""
+    return answer is ... or answer is None or (isinstance(answer, str) and not re.search(r"\w", answer))
+
+
+def _canonical(answer, decimals: int) -> str:
+    """The text a fingerprint is taken of: numbers rounded, text lower-cased, tables row by row."""
+    if isinstance(answer, pd.DataFrame):
+        return ";".join(_canonical(list(row), decimals) for row in answer.itertuples(index=False))
+    if hasattr(answer, "tolist"):  # a pandas Series, a numpy array or a numpy number
+        answer = answer.tolist()
+    if isinstance(answer, (list, tuple)):
+        return "|".join(_canonical(value, decimals) for value in answer)
+    if answer is None or answer is pd.NA or (isinstance(answer, float) and answer != answer):
+        return "NA"
+    if isinstance(answer, bool):
+        return str(answer)
+    if isinstance(answer, (int, float)):
+        return f"{round(float(answer), decimals) + 0.0:.{decimals}f}"  # + 0.0 turns -0.0 into 0.0
+    return " ".join(str(answer).lower().split())
+
+
+def _selected(answer, columns=None, rows=None):
+    """The part of a table that is compared: the given columns and index labels, in that order."""
+    if isinstance(answer, pd.DataFrame) and columns is not None:
+        answer = answer[list(columns)]
+    if isinstance(answer, (pd.DataFrame, pd.Series)) and rows is not None:
+        answer = answer.loc[list(rows)]
+    return answer
+
+
+def fingerprint_of(answer, decimals: int = 1, *, columns=None, rows=None) -> str:
+    """The sha256 of ``answer`` rounded to ``decimals`` places: what the notebooks store instead of answers.
+
+    For a table, only the given ``columns`` and ``rows`` (index labels) count, in the order given.
+    """
+    text = _canonical(_selected(answer, columns, rows), decimals)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _form_problem(answer, columns, shape, rows) -> str | None:
+    """What is wrong with the form of a table answer (columns, shape, index labels), or None."""
+    if not isinstance(answer, (pd.DataFrame, pd.Series)):
+        return f"expected a table (a pandas DataFrame or Series), got {type(answer).__name__}"
+    if columns is not None:
+        if not isinstance(answer, pd.DataFrame):
+            return f"expected a DataFrame with the columns {list(columns)}, got a Series"
+        missing = [column for column in columns if column not in answer.columns]
+        if missing:
+            return f"missing column {', '.join(map(repr, missing))}; the table has {list(answer.columns)}"
+    if shape is not None:
+        actual = answer.shape if isinstance(answer, pd.DataFrame) else (len(answer), None)
+        for want, got, axis in zip(shape, actual, ("rows", "columns")):
+            if want is not None and want != got:
+                return f"expected {want} {axis}, got {got}"
+    if rows is not None:
+        missing = [label for label in rows if label not in answer.index]
+        if missing:
+            return f"missing row(s) {missing} in the index"
+    return None
+
+
+def check(question_id: str, answer, *, fingerprint: str | None = None, decimals: int = 1,
+          columns=None, shape=None, rows=None, choices=None, hint: str = "") -> bool:
+    """Print one line of feedback on ``answer`` and return True if it looks right.
+
+    fingerprint   the fingerprint of the expected answer (see fingerprint_of)
+    decimals      the rounding used for the fingerprint: the tolerance of the check
+    columns       columns a table must have
+    shape         (rows, columns) a table must have; None in either place means "any"
+    rows          index labels a table must have (for example years)
+    choices       the answer must be one of these (for example the verdict vocabulary)
+    hint          what to re-check when the value does not match
+    """
+    if _is_starter(answer):
+        print(f"{NOT_YET} {question_id}: not yet done")
+        return False
+    problem = None
+    if columns is not None or shape is not None or rows is not None:
+        problem = _form_problem(answer, columns, shape, rows)
+    if problem is None and choices is not None:
+        if _canonical(answer, decimals) not in {_canonical(choice, decimals) for choice in choices}:
+            problem = "the answer must be one of: " + ", ".join(map(str, choices))
+    if problem is None and fingerprint is not None:
+        if isinstance(answer, (pd.DataFrame, pd.Series)) and answer.size == 1 and columns is None:
+            problem = "this is a table holding one value; take the number out with float(...)"
+        elif fingerprint_of(answer, decimals, columns=columns, rows=rows) != fingerprint:
+            problem = f"the value does not match (compared rounded to {decimals} decimal places)"
+            problem += f". {hint}" if hint else ""
+    if problem:
+        print(f"{WRONG} {question_id}: {problem}")
+        return False
+    print(f"{DONE} {question_id} looks right")
+    return True
+
+
+def _counted_words(text: str) -> list[str]:
+    """The words of ``text`` up to a line that reads 'Sources' (a source list is not counted)."""
+    body = re.split(r"^\W*sources\W*$", text, maxsplit=1, flags=re.MULTILINE | re.IGNORECASE)[0]
+    return re.findall(r"\w[\w'’.,%-]*", body)
+
+
+def check_text(question_id: str, text, *, min_words: int = 0, max_words: int | None = None,
+               must_include=()) -> bool:
+    """Print one line of feedback on a written answer: its length and the parts it must name."""
+    if _is_starter(text):
+        print(f"{NOT_YET} {question_id}: not yet done")
+        return False
+    count = len(_counted_words(str(text)))
+    missing = [part for part in must_include if part.lower() not in str(text).lower()]
+    if count < min_words:
+        problem = f"{count} words; write at least {min_words}"
+    elif max_words is not None and count > max_words:
+        problem = f"{count} words; cut to at most {max_words}"
+    elif missing:
+        problem = f"missing {', '.join(map(repr, missing))}"
+    else:
+        print(f"{DONE} {question_id} looks right ({count} words)")
+        return True
+    print(f"{WRONG} {question_id}: {problem}")
+    return False
+
+
+def check_figure(question_id: str, figure, *, min_series: int = 1, legend: bool = False) -> bool:
+    """Print one line of feedback on a chart: labelled axes, enough series, a legend if asked, a source line."""
+    if _is_starter(figure):
+        print(f"{NOT_YET} {question_id}: not yet done")
+        return False
+    if not hasattr(figure, "axes") or not hasattr(figure, "texts"):
+        problem = f"expected a matplotlib figure (from plt.subplots()), got {type(figure).__name__}"
+    elif not figure.axes:
+        problem = "the figure has no axes; draw it with figure, axes = plt.subplots()"
+    else:
+        axes = figure.axes
+        series = sum(len(ax.lines) + len(ax.containers) + len(ax.collections) for ax in axes)
+        if any(not ax.get_ylabel().strip() for ax in axes):
+            problem = "label the y axis with what it measures and its unit (axes.set_ylabel)"
+        elif series < min_series:
+            problem = f"{series} data series drawn; the question asks for at least {min_series}"
+        elif legend and not any(ax.get_legend() for ax in axes) and not figure.legends:
+            problem = "add a legend (axes.legend()) so a reader can tell the series apart"
+        elif not any(text.get_text().startswith("Source:") for text in figure.texts):
+            problem = 'add a source line under the chart: bookdata.source_line(figure, "...")'
+        else:
+            problem = None
+    if problem:
+        print(f"{WRONG} {question_id}: {problem}")
+        return False
+    print(f"{DONE} {question_id} looks right")
+    return True

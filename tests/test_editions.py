@@ -1,0 +1,73 @@
+"""Two editions from one source: the instructor edition shows solutions, the student edition has none anywhere."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import CHAPTERS, ROOT, book
+
+SENTINEL = "Reference solution"
+
+
+def _notebooks():
+    return sorted(CHAPTERS.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def student_edition(built_book):
+    """The student edition built as the README builds it (after the instructor build, whose cache it may share)."""
+    assert book.build(Path(sys.executable), "student") == 0, "the student edition failed to build"
+    return ROOT / "_build" / "student"
+
+
+def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():
+    solution_cells = 0
+    for path in _notebooks():
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            tagged = book.SOLUTION_TAG in cell.metadata.get("tags", [])
+            solution_cells += tagged
+            if tagged:
+                assert SENTINEL in cell.source, f"{path.name} cell {index}: a solution cell without '{SENTINEL}'"
+            else:
+                assert SENTINEL not in cell.source, f"{path.name} cell {index}: '{SENTINEL}' outside a solution cell"
+                assert "{solution}" not in cell.source, f"{path.name} cell {index}: a solution directive in an untagged cell"
+    assert solution_cells > 0, "no solutions found: the editions test would prove nothing"
+
+
+def test_markdown_pages_hold_no_solutions():
+    for path in sorted(CHAPTERS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert "{solution}" not in text and SENTINEL not in text, f"{path.name}: solutions belong in tagged notebook cells"
+
+
+def _files_containing(folder: Path, needle: str) -> list[str]:
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file() and needle.encode() in path.read_bytes():
+            found.append(str(path.relative_to(folder)))
+    return found
+
+
+def test_student_edition_contains_no_solution_anywhere(student_edition):
+    leaks = _files_containing(student_edition / "html", SENTINEL) + _files_containing(student_edition / "notebooks", SENTINEL)
+    assert not leaks, f"solutions leaked into the student edition: {leaks}"
+    # The scan above covers these too; make sure they exist, so that it really did.
+    assert (student_edition / "html" / "searchindex.js").is_file()
+    assert any((student_edition / "html" / "_sources").rglob("*.ipynb")), "no downloadable notebook sources were scanned"
+
+
+def test_instructor_edition_shows_the_solutions(built_book):
+    pages_with_solutions = _files_containing(built_book, SENTINEL)
+    for path in _notebooks():
+        if any(book.SOLUTION_TAG in cell.metadata.get("tags", []) for cell in nbformat.read(path, as_version=4).cells):
+            assert f"chapters/{path.stem}.html" in pages_with_solutions, f"{path.stem}: solution missing from the instructor page"
+
+
+def test_instructor_guide_is_only_in_the_instructor_edition(built_book, student_edition):
+    assert (built_book / "chapters" / "instructor_guide.html").is_file()
+    assert not (student_edition / "html" / "chapters" / "instructor_guide.html").exists()
+    assert not _files_containing(student_edition / "html", "instructor_guide.html")
