@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
+from jupyter_cache import get_cache  # noqa: E402
 from nbconvert.preprocessors import TagRemovePreprocessor  # noqa: E402
 
 import bookdata  # noqa: E402
@@ -45,11 +45,18 @@ def _student_edition(notebook):
     return student
 
 
-def _execute(notebook):
-    """Run every cell in chapters/ (where bookdata.py lives); a cell that raises fails the test."""
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(CHAPTERS)}}).execute()
-    return notebook
+def _executed_by_the_build(notebook):
+    """The notebook as the build executed it, read from the shared execution cache (so it is not run twice).
+
+    The cache matches on code cells, so the instructor notebook and its student edition are two entries.
+    A notebook the build could not execute is not in the cache: that fails here, with its name.
+    """
+    cache = get_cache(ROOT / "_build" / ".jupyter_cache")
+    try:
+        record = cache.match_cache_notebook(notebook)
+    except KeyError:
+        pytest.fail("the build did not execute this notebook successfully (no entry in the execution cache)")
+    return cache.get_cache_bundle(record.pk).nb
 
 
 def _check_calls(notebook) -> int:
@@ -69,12 +76,11 @@ def _check_lines(notebook) -> list[re.Match]:
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS, ids=lambda path: path.stem)
-def editions(request):
-    """Each assignment executed once per module in both editions: (source, instructor run, student run)."""
+def editions(request, built_book, student_edition):
+    """Each assignment as both editions' builds executed it: (source, instructor run, student run)."""
     source = nbformat.read(request.param, as_version=4)
     student = _student_edition(source)
-    instructor = _execute(nbformat.from_dict(source))
-    return request.param, source, instructor, _execute(student)
+    return request.param, source, _executed_by_the_build(source), _executed_by_the_build(student)
 
 
 def test_there_are_three_assignment_notebooks():

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
-from conftest import CHAPTERS, ROOT, book
+from conftest import CHAPTERS, book
 
 SENTINEL = "Reference solution"
 
 
 def _notebooks():
     return sorted(CHAPTERS.glob("*.ipynb"))
-
-
-@pytest.fixture(scope="session")
-def student_edition(built_book):
-    """The student edition built as the README builds it (after the instructor build, whose cache it may share)."""
-    assert book.build(Path(sys.executable), "student") == 0, "the student edition failed to build"
-    return ROOT / "_build" / "student"
 
 
 def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():

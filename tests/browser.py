@@ -1,16 +1,15 @@
-"""The built book as a reader meets it: headless Chromium, driven by Playwright.
+"""Browser checks of the built book: headless Chromium, driven by Playwright.
 
 Each check is a function that returns a list of problems for one page, so that
-the same check runs on the real book and, to prove it can fail, on a copy of
-the built HTML with a defect planted in it.
+the same check runs on the real book (test_browser_pages.py) and, to prove it
+can fail, on a copy of the built HTML with a defect planted in it
+(test_browser_checks.py). Its fixtures, `site` and `browser`, are in conftest.py.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import json
-import os
 import re
 import shutil
 import threading
@@ -18,14 +17,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pytest
-
-from conftest import ROOT, toc_files
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGE_BUDGET_BYTES = 2_000_000  # everything one page loads: about 1 MB of theme, the rest HTML and figures
 MIN_FIGURE_CONTRAST = 7.0  # WCAG AAA for text: figure ink on the figure's own background
 
@@ -43,28 +38,6 @@ def serve(folder: Path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-@pytest.fixture(scope="session")
-def site(built_book):
-    server, url = serve(built_book)
-    yield url
-    server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = "Chromium not found: install it with `apt-get install -y chromium` (Debian) to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run them, not skip them")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class LoadedPage:
@@ -230,146 +203,3 @@ def link_problems(html_root: Path) -> tuple[list[str], list[str]]:
     return problems, sorted(set(external))
 
 
-# ---- the book, page by page ---------------------------------------------------------------------------
-
-PAGES = toc_files()
-
-
-@pytest.fixture(scope="module")
-def axe_report():
-    report: dict[str, list] = {}
-    yield report
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "axe-report.json").write_text(json.dumps(report, indent=2))
-
-
-@pytest.fixture(scope="module")
-def page_weights():
-    weights: dict[str, int] = {}
-    yield weights
-    ARTIFACTS.mkdir(exist_ok=True)
-    lines = [f"{name}\t{size}" for name, size in sorted(weights.items())]
-    (ARTIFACTS / "page-weights.tsv").write_text("page\tbytes\n" + "\n".join(lines) + "\n")
-
-
-@pytest.mark.parametrize("name", PAGES)
-def test_page_loads_cleanly_with_described_images_and_no_serious_accessibility_violations(browser, site, name, axe_report, page_weights):
-    loaded = LoadedPage(browser, page_url(site, name))
-    try:
-        page_weights[name] = weight = loaded.bytes
-        problems = loaded.problems + image_problems(loaded.page)
-        violations = axe_violations(loaded.page)
-    finally:
-        loaded.close()
-    axe_report[name] = [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"]} for v in violations]
-    serious = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes)" for v in violations if v["impact"] in {"serious", "critical"}]
-    assert not problems, f"{name}: " + "; ".join(problems)
-    assert not serious, f"{name}: serious accessibility violations: {serious}"
-    assert weight <= PAGE_BUDGET_BYTES, f"{name}: {weight:,} bytes, over the {PAGE_BUDGET_BYTES:,}-byte budget"
-
-
-@pytest.mark.parametrize("name", PAGES)
-def test_dark_theme_keeps_figures_legible_and_text_contrast_passing(browser, site, name):
-    loaded = LoadedPage(browser, page_url(site, name), dark=True)
-    try:
-        problems = dark_mode_figure_problems(loaded.page)
-        contrast = [v for v in axe_violations(loaded.page, ["color-contrast"]) if v["impact"] in {"serious", "critical"}]
-    finally:
-        loaded.close()
-    assert not problems, f"{name} (dark): " + "; ".join(problems)
-    assert not contrast, f"{name} (dark): text contrast violations on {sum(len(v['nodes']) for v in contrast)} elements"
-
-
-def test_every_internal_link_and_anchor_resolves(built_book):
-    problems, external = link_problems(built_book)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "external-links.tsv").write_text("page\turl\n" + "\n".join(external) + "\n")
-    assert not problems, "\n".join(problems[:30])
-
-
-def test_search_finds_the_chapter_that_discusses_a_key_term(browser, site):
-    loaded = LoadedPage(browser, page_url(site, "chapters/index"))
-    try:
-        # As a reader does: open the search box with its shortcut, type, press Enter.
-        loaded.page.keyboard.press("Control+k")
-        loaded.page.locator("input[name='q']:visible").first.fill("Siberia")
-        loaded.page.keyboard.press("Enter")
-        loaded.page.wait_for_url("**/search.html?q=Siberia*")
-        loaded.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
-        results = loaded.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
-    finally:
-        loaded.close()
-    assert any("01_background" in href for href in results), f"search for 'Siberia' did not return chapter 1: {results}"
-
-
-def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, site):
-    ARTIFACTS.mkdir(exist_ok=True)
-    for name in ["chapters/index", "chapters/01_background"]:
-        for dark in (False, True):
-            loaded = LoadedPage(browser, page_url(site, name), dark=dark)
-            path = ARTIFACTS / f"{name.split('/')[-1]}-{'dark' if dark else 'light'}.png"
-            loaded.page.screenshot(path=str(path), full_page=False)
-            loaded.close()
-            assert path.stat().st_size > 10_000, f"{path.name} looks empty"
-
-
-# ---- the checks fail on planted defects -----------------------------------------------------------------
-
-
-@pytest.fixture()
-def defective_copy(built_book, tmp_path):
-    copy = tmp_path / "html"
-    shutil.copytree(built_book, copy)
-    return copy
-
-
-def _plant(page: Path, old: str, new: str) -> None:
-    html = page.read_text(encoding="utf-8")
-    assert old in html, f"cannot plant the defect: {old!r} not in {page.name}"
-    page.write_text(html.replace(old, new, 1), encoding="utf-8")
-
-
-def test_checks_catch_an_image_without_alt_a_broken_anchor_and_a_throwing_page(browser, defective_copy):
-    chapter = defective_copy / "chapters" / "01_background.html"
-    html = chapter.read_text(encoding="utf-8")
-    first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
-    assert first_alt, "chapter 1 has no figure to plant a defect in"
-    _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
-    _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a></article>')
-    _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
-
-    server, url = serve(defective_copy)
-    try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
-        problems = loaded.problems + image_problems(loaded.page)
-        loaded.close()
-    finally:
-        server.shutdown()
-    links, _ = link_problems(defective_copy)
-
-    assert any("has no alt text" in problem for problem in problems), problems
-    assert any("planted page error" in problem for problem in problems), problems
-    assert any("#no-such-anchor" in problem for problem in links), links
-
-
-def test_dark_check_catches_a_transparent_figure(browser, defective_copy):
-    import numpy as np
-    from PIL import Image
-
-    chapter = defective_copy / "chapters" / "01_background.html"
-    source = re.search(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', chapter.read_text(encoding="utf-8"))
-    assert source, "chapter 1 has no figure"
-    image_path = (chapter.parent / source.group(1)).resolve()
-    pixels = np.array(Image.open(image_path).convert("RGBA"))
-    # Make the white background transparent, as a figure saved with transparent=True would be.
-    pixels[(pixels[..., :3] > 240).all(axis=-1), 3] = 0
-    Image.fromarray(pixels).save(image_path)
-
-    server, url = serve(defective_copy)
-    try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html", dark=True)
-        problems = dark_mode_figure_problems(loaded.page)
-        loaded.close()
-    finally:
-        server.shutdown()
-    assert any("transparent" in problem for problem in problems), problems

@@ -1,0 +1,106 @@
+"""Links, search and screenshots of the built book, and proof that the browser checks catch planted defects."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browser import ARTIFACTS, LoadedPage, dark_mode_figure_problems, image_problems, link_problems, page_url, serve
+
+
+def test_every_internal_link_and_anchor_resolves(built_book):
+    problems, external = link_problems(built_book)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "external-links.tsv").write_text("page\turl\n" + "\n".join(external) + "\n")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_search_finds_the_chapter_that_discusses_a_key_term(browser, site):
+    loaded = LoadedPage(browser, page_url(site, "chapters/index"))
+    try:
+        # As a reader does: open the search box with its shortcut, type, press Enter.
+        loaded.page.keyboard.press("Control+k")
+        loaded.page.locator("input[name='q']:visible").first.fill("Siberia")
+        loaded.page.keyboard.press("Enter")
+        loaded.page.wait_for_url("**/search.html?q=Siberia*")
+        loaded.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
+        results = loaded.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+    finally:
+        loaded.close()
+    assert any("01_background" in href for href in results), f"search for 'Siberia' did not return chapter 1: {results}"
+
+
+def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, site):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name in ["chapters/index", "chapters/01_background"]:
+        for dark in (False, True):
+            loaded = LoadedPage(browser, page_url(site, name), dark=dark)
+            path = ARTIFACTS / f"{name.split('/')[-1]}-{'dark' if dark else 'light'}.png"
+            loaded.page.screenshot(path=str(path), full_page=False)
+            loaded.close()
+            assert path.stat().st_size > 10_000, f"{path.name} looks empty"
+
+
+# ---- the checks fail on planted defects -----------------------------------------------------------------
+
+
+@pytest.fixture()
+def defective_copy(built_book, tmp_path):
+    copy = tmp_path / "html"
+    shutil.copytree(built_book, copy)
+    return copy
+
+
+def _plant(page: Path, old: str, new: str) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert old in html, f"cannot plant the defect: {old!r} not in {page.name}"
+    page.write_text(html.replace(old, new, 1), encoding="utf-8")
+
+
+def test_checks_catch_an_image_without_alt_a_broken_anchor_and_a_throwing_page(browser, defective_copy):
+    chapter = defective_copy / "chapters" / "01_background.html"
+    html = chapter.read_text(encoding="utf-8")
+    first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
+    assert first_alt, "chapter 1 has no figure to plant a defect in"
+    _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
+    _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a></article>')
+    _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
+
+    server, url = serve(defective_copy)
+    try:
+        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
+        problems = loaded.problems + image_problems(loaded.page)
+        loaded.close()
+    finally:
+        server.shutdown()
+    links, _ = link_problems(defective_copy)
+
+    assert any("has no alt text" in problem for problem in problems), problems
+    assert any("planted page error" in problem for problem in problems), problems
+    assert any("#no-such-anchor" in problem for problem in links), links
+
+
+def test_dark_check_catches_a_transparent_figure(browser, defective_copy):
+    import numpy as np
+    from PIL import Image
+
+    chapter = defective_copy / "chapters" / "01_background.html"
+    source = re.search(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', chapter.read_text(encoding="utf-8"))
+    assert source, "chapter 1 has no figure"
+    image_path = (chapter.parent / source.group(1)).resolve()
+    pixels = np.array(Image.open(image_path).convert("RGBA"))
+    # Make the white background transparent, as a figure saved with transparent=True would be.
+    pixels[(pixels[..., :3] > 240).all(axis=-1), 3] = 0
+    Image.fromarray(pixels).save(image_path)
+
+    server, url = serve(defective_copy)
+    try:
+        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html", dark=True)
+        problems = dark_mode_figure_problems(loaded.page)
+        loaded.close()
+    finally:
+        server.shutdown()
+    assert any("transparent" in problem for problem in problems), problems
