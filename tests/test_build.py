@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import copy_book, seed_cache, strict_build, toc_files
+from conftest import ROOT, book, copy_book, seed_cache, strict_build, toc_files
 
 
 def test_strict_build_makes_a_page_for_every_toc_entry(built_book):
@@ -33,3 +33,30 @@ def test_a_raising_cell_and_a_broken_reference_each_fail_the_build(tmp_path):
                for line in problems), "the failing cell was not reported against its notebook:\n" + "\n".join(problems)
     assert any("how_to_use" in line and "fig-that-does-not-exist" in line for line in problems), \
         "the broken reference was not reported against its page:\n" + "\n".join(problems)
+
+
+def test_execution_cache_is_emptied_when_data_or_requirements_change(tmp_path, monkeypatch):
+    book_copy = copy_book(tmp_path / "book")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text((ROOT / "requirements.txt").read_text())
+    monkeypatch.setattr(book, "REQUIREMENTS", requirements)
+    cache = tmp_path / "out" / "_build" / ".jupyter_cache"
+
+    def cache_survives(edit=None) -> bool:
+        (cache / "executed-notebook").mkdir(parents=True, exist_ok=True)  # stands for a cached execution
+        if edit:
+            edit()
+        book.prepare_cache(book_copy, cache)
+        return (cache / "executed-notebook").exists()
+
+    assert not cache_survives(), "a cache with no record of the inputs it was made from must not be trusted"
+    assert cache_survives(), "nothing changed, yet the cache was emptied"
+    trade = book_copy / "data" / "china_russia_trade.csv"
+    assert not cache_survives(lambda: trade.write_text(trade.read_text().replace("8.0,", "8.1,", 1))), \
+        "a data file changed, yet executed notebooks were kept"
+    assert cache_survives()
+    assert not cache_survives(lambda: requirements.write_text(requirements.read_text() + "# changed\n")), \
+        "requirements.txt changed, yet executed notebooks were kept"
+    helper = book_copy / "chapters" / "bookdata.py"
+    assert not cache_survives(lambda: helper.write_text(helper.read_text() + "\n")), \
+        "the helper module changed, yet executed notebooks were kept"
