@@ -104,6 +104,13 @@ def _markdown_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "/")
 
 
+def _quoted(text: str) -> str:
+    """A quotation in curly quotes; one that opens with a quoted phrase gets single inner quotes, not ““."""
+    text = _markdown_cell(text)
+    text = text.replace("“", "‘").replace("”", "’")
+    return f"“{text}”"
+
+
 def _cite(keys: str) -> str:
     return "{cite:p}`" + ",".join(key.strip() for key in str(keys).split(";")) + "`"
 
@@ -140,7 +147,7 @@ class ClaimsDirective(SphinxDirective):
         for claim in chosen.itertuples():
             lines.append(
                 f"- {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>` ({claim.kind}, "
-                f"**{claim.verdict}**): “{_markdown_cell(claim.quote)}”"
+                f"**{claim.verdict}**): {_quoted(claim.quote)}"
             )
         return self._parse(lines)
 
@@ -157,7 +164,7 @@ class ClaimsDirective(SphinxDirective):
             lines += [
                 f"* - {claim.claim_id}",
                 f"    <br>¶{claim.paragraph}, {claim.kind}",
-                f"  - “{_markdown_cell(claim.quote)}”",
+                f"  - {_quoted(claim.quote)}",
                 f"  - {claim.verdict}",
                 f"  - {_markdown_cell(claim.evidence)}",
                 f"  - {{ref}}`{claim.section}`; {_cite(claim.source)}",
