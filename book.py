@@ -195,6 +195,7 @@ def build(python: Path, edition: str) -> int:
                 shutil.rmtree(notebooks)
             shutil.copytree(stage / "chapters", notebooks / "chapters", ignore=shutil.ignore_patterns("*.md", "images"))
             shutil.copytree(stage / "data", notebooks / "data")
+            shutil.copy2(stage / "references.bib", notebooks / "references.bib")  # the loader checks source keys
             print(f"Student notebooks to hand out: {notebooks}")
     if code == 0:
         print(f"\nThe {edition} edition is built. Open {html / 'index.html'} in a browser.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -62,3 +64,11 @@ def test_instructor_guide_is_only_in_the_instructor_edition(built_book, student_
     assert (built_book / "chapters" / "instructor_guide.html").is_file()
     assert not (student_edition / "html" / "chapters" / "instructor_guide.html").exists()
     assert not _files_containing(student_edition / "html", "instructor_guide.html")
+
+
+def test_handed_out_notebooks_have_what_the_loader_needs(student_edition):
+    handout = student_edition / "notebooks" / "chapters"
+    result = subprocess.run([sys.executable, "-c", "import bookdata; print(len(bookdata.load('claims')))"],
+                            cwd=handout, capture_output=True, text=True)
+    assert result.returncode == 0, f"the student notebooks cannot load data next to them:\n{result.stderr[-2000:]}"
+    assert int(result.stdout) > 0
