@@ -42,3 +42,17 @@ def test_notebook_uses_the_python3_kernel(path):
 def _without_code_blocks(markdown: str) -> str:
     # A '# comment' inside a fenced block is not a heading.
     return re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_figure_has_label_sourced_caption_alt_text_and_source_line(path):
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        metadata = cell.metadata.get("mystnb", {})
+        if "figure" not in metadata:
+            continue
+        where = f"{path.name} cell {index}"
+        assert metadata["figure"].get("name", "").startswith("fig-"), f"{where}: a figure without a fig- label"
+        assert "source" in metadata["figure"].get("caption", "").lower(), f"{where}: the caption names no source"
+        alt = metadata.get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 8, f"{where}: alt text missing or too short to say what the chart shows"
+        assert "bookdata.source_line(" in cell.source, f"{where}: no source line drawn on the figure"
