@@ -85,6 +85,19 @@ def prepare_cache(book: Path, cache: Path) -> bool:
     return stale
 
 
+def toc_files(book: Path = ROOT) -> list[str]:
+    """Every document named in the book's _toc.yml, root first (needs the environment's PyYAML)."""
+    import yaml
+
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files += [section["file"] for section in chapter.get("sections", [])]
+    return files
+
+
 def execute_in_parallel(book: Path, cache_path: Path) -> None:
     """Run the book's notebooks that are not cached yet, on every core, into the cache the build reads."""
     import yaml
@@ -92,10 +105,8 @@ def execute_in_parallel(book: Path, cache_path: Path) -> None:
     from jupyter_cache.executors import load_executor
 
     config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
-    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
     cache = get_cache(cache_path)
-    for name in names:
+    for name in toc_files(book):
         if (book / f"{name}.ipynb").exists():
             cache.add_nb_to_project(str(book / f"{name}.ipynb"))
     # A notebook that fails here is not cached: the build runs it again and reports the failing cell.

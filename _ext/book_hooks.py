@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -37,20 +35,22 @@ import bookdata  # noqa: E402  (the same validating loader the notebooks use)
 LEDGER_DOC = "chapters/claims_ledger"
 
 
-def _coverage(rows: list[dict], fields: list[dict]) -> str:
-    """The span of the first year or date column, read from the rows themselves."""
-    for field in fields:
-        if field["name"] in {"year", "date", "period"}:
-            values = sorted(row[field["name"]] for row in rows if row[field["name"]])
-            if values:
-                return f"{values[0]} to {values[-1]}"
+def _coverage(frame) -> str:
+    """The span of the first year, date or period column, read from the rows themselves."""
+    for column in ("year", "date", "period"):
+        if column in frame.columns and frame[column].notna().any():
+            values = frame[column].dropna()
+            first, last = values.min(), values.max()
+            if hasattr(first, "date"):
+                first, last = first.date(), last.date()
+            return f"{first} to {last}"
     return "see the rows"
 
 
-def _source_keys(rows: list[dict]) -> list[str]:
+def _source_keys(frame) -> list[str]:
     keys: list[str] = []
-    for row in rows:
-        for key in row.get("source", "").split(";"):
+    for cell in frame["source"]:
+        for key in str(cell).split(";"):
             key = key.strip()
             if key and key not in keys:
                 keys.append(key)
@@ -58,13 +58,16 @@ def _source_keys(rows: list[dict]) -> list[str]:
 
 
 def datapackage_markdown(docname_depth: int) -> list[str]:
-    """MyST lines describing every resource of the data package."""
-    package = json.loads((DATA_DIR / "datapackage.json").read_text(encoding="utf-8"))
+    """MyST lines describing every resource of the data package.
+
+    Each file is read through the validating loader, so a broken dataset fails the build here too,
+    with the loader's message, even if no notebook uses it.
+    """
+    package = bookdata.descriptor()
     up = "../" * docname_depth
     lines: list[str] = []
     for entry in package["resources"]:
-        with (DATA_DIR / entry["path"]).open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        frame = bookdata.load(entry["name"])
         fields = entry["schema"]["fields"]
         licence = ", ".join(item.get("title", item["name"]) for item in entry.get("licenses", package.get("licenses", [])))
         lines += [
@@ -74,11 +77,11 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
             entry["description"],
             "",
             f"- **File:** {{download}}`{entry['path']} <{up}data/{entry['path']}>` "
-            f"({len(rows)} rows; dataset name `{entry['name']}` for `bookdata.load`)",
-            f"- **Coverage:** {_coverage(rows, fields)}",
+            f"({len(frame)} rows; dataset name `{entry['name']}` for `bookdata.load`)",
+            f"- **Coverage:** {_coverage(frame)}",
             f"- **Licence:** {licence}",
             f"- **Checksum:** `{entry.get('hash', '')}`",
-            "- **Sources:** " + "; ".join(f"{{cite:t}}`{key}`" for key in _source_keys(rows)),
+            "- **Sources:** " + "; ".join(f"{{cite:t}}`{key}`" for key in _source_keys(frame)),
             "",
             "| Column | Type | Unit | Meaning |",
             "|---|---|---|---|",

@@ -51,12 +51,11 @@ def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPro
 
 def floor_seconds(copy: Path) -> float:
     """Every notebook of the book executed once, one after another, with nbclient: the cost of the content itself."""
-    import yaml
+    sys.path.insert(0, str(ROOT))
+    import book
 
-    toc = yaml.safe_load((copy / "_toc.yml").read_text())
-    names = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
     start = time.perf_counter()
-    for name in names:
+    for name in book.toc_files(copy):
         path = copy / f"{name}.ipynb"
         if path.exists():
             notebook = nbformat.read(path, as_version=4)

@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 from browser import CHROMIUM, CHROMIUM_ARGS, serve
 
@@ -34,13 +33,7 @@ def strict_build(book_dir: Path, output_dir: Path) -> subprocess.CompletedProces
 
 def toc_files() -> list[str]:
     """Every document named in _toc.yml, root first."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
-    return files
+    return book.toc_files(ROOT)
 
 
 @pytest.fixture(scope="session")
