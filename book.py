@@ -4,6 +4,7 @@
     python3 book.py build                       # instructor edition (solutions collapsed): _build/html
     python3 book.py build --edition student     # student edition, no solutions: _build/student/html,
                                                 #   and notebooks to hand out: _build/student/notebooks
+    python3 book.py build --edition both        # both: the notebooks run once, the two editions build side by side
     python3 book.py test                        # the whole test suite (pytest)
     python3 book.py lab                         # JupyterLab in chapters/, to run a notebook yourself
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +30,7 @@ STAMP = VENV / "requirements.sha256"
 BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "chapters", "data", "_ext"]
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
+STUDENT = ROOT / "_build" / "student"
 
 
 def venv_python() -> Path:
@@ -64,9 +67,9 @@ def strict_build(python: Path, book: Path, output: Path) -> int:
 
 
 def inputs_fingerprint(book: Path) -> str:
-    """What executed notebooks depend on besides their own code: data, the helper module, the style, the packages."""
+    """What executed notebooks depend on besides their own code: data and sources, helper module, style, packages."""
     digest = hashlib.sha256()
-    inputs = [REQUIREMENTS, *sorted((book / "data").iterdir()), *sorted((book / "chapters").glob("*.py")),
+    inputs = [REQUIREMENTS, book / "references.bib", *sorted((book / "data").iterdir()), *sorted((book / "chapters").glob("*.py")),
               *sorted((book / "chapters").glob("*.mplstyle"))]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -77,11 +80,16 @@ def prepare_cache(book: Path, cache: Path) -> bool:
     """Empty the execution cache when the inputs changed; jupyter-cache itself keys on code cells only."""
     stamp = cache / "inputs.sha256"
     fingerprint = inputs_fingerprint(book)
-    stale = cache.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint)
+    recorded = stamp.read_text().strip() if stamp.exists() else None
+    stale = cache.exists() and recorded != fingerprint
     if stale:
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint + "\n")
+    if recorded != fingerprint:
+        # Written whole or not at all: the two editions' builds may read it at the same time.
+        partial = stamp.with_suffix(f".{os.getpid()}")
+        partial.write_text(fingerprint + "\n")
+        partial.replace(stamp)
     return stale
 
 
@@ -101,16 +109,22 @@ def toc_files(book: Path = ROOT) -> list[str]:
 def execute_in_parallel(book: Path, cache_path: Path) -> None:
     """Run the book's notebooks that are not cached yet, on every core, into the cache the build reads."""
     import yaml
+
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    notebooks = [book / f"{name}.ipynb" for name in toc_files(book) if (book / f"{name}.ipynb").exists()]
+    execute_notebooks(notebooks, cache_path, timeout=config["execute"]["timeout"])
+
+
+def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> None:
+    """Execute the notebooks missing from the jupyter-cache at ``cache_path``, in parallel, each in its folder."""
     from jupyter_cache import get_cache
     from jupyter_cache.executors import load_executor
 
-    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
     cache = get_cache(cache_path)
-    for name in toc_files(book):
-        if (book / f"{name}.ipynb").exists():
-            cache.add_nb_to_project(str(book / f"{name}.ipynb"))
+    for path in notebooks:
+        cache.add_nb_to_project(str(path))
     # A notebook that fails here is not cached: the build runs it again and reports the failing cell.
-    load_executor("local-parallel", cache=cache).run_and_cache(timeout=config["execute"]["timeout"])
+    load_executor("local-parallel", cache=cache).run_and_cache(timeout=timeout)
 
 
 def sources_fingerprint(book: Path) -> str:
@@ -123,6 +137,14 @@ def sources_fingerprint(book: Path) -> str:
                 digest.update(str(path.relative_to(book)).encode() + b"\0" + path.read_bytes())
     digest.update(REQUIREMENTS.read_bytes() + Path(__file__).read_bytes())
     return digest.hexdigest()
+
+
+def execute_now(book: Path, output: Path) -> None:
+    """Run the notebooks that are not in the execution cache yet (emptying it first if their inputs changed)."""
+    cache = (output / "_build" / ".jupyter_cache").resolve()  # the student edition links to the instructor's
+    if prepare_cache(book, cache):
+        print("Inputs of the notebooks changed (data, packages or helper module): the execution cache was emptied.")
+    execute_in_parallel(book, cache)
 
 
 def strict_build_now(book: Path, output: Path) -> int:
@@ -138,10 +160,7 @@ def strict_build_now(book: Path, output: Path) -> int:
         print(f"Nothing changed since the last successful build: {output / '_build' / 'html'} is up to date.")
         return 0
     built.unlink(missing_ok=True)
-    cache = (output / "_build" / ".jupyter_cache").resolve()  # the student edition links to the instructor's
-    if prepare_cache(book, cache):
-        print("Inputs of the notebooks changed (data, packages or helper module): the execution cache was emptied.")
-    execute_in_parallel(book, cache)
+    execute_now(book, output)
     code = run([Path(sys.executable).parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going",
                 "--path-output", output, book])
     if code == 0:
@@ -163,66 +182,127 @@ def copy_book(destination: Path) -> Path:
     return destination
 
 
-def stage_student_edition(python: Path, stage: Path) -> None:
-    """Copy the book to ``stage`` without solution cells and without instructor-only pages."""
+def is_solution(cell: dict) -> bool:
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def write_notebook(path: Path, notebook: dict) -> None:
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def without_solutions(notebook: dict) -> dict:
+    """The notebook a student gets: no solution cells, no outputs."""
+    cells = [cell for cell in notebook["cells"] if not is_solution(cell)]
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return {**notebook, "cells": cells}
+
+
+def stage_student_edition(stage: Path) -> None:
+    """Copy the book to ``stage`` as the student edition's sources.
+
+    Solution prose (markdown cells) is dropped here. Solution code cells stay in the staged notebooks, unchanged,
+    because the execution cache is keyed on code cells: so the student edition reuses the instructor edition's
+    executions, and the book_hooks extension (``book_edition: student``) takes the solution code cells and the
+    outputs of the formative checks off the pages, and out of the notebooks offered for download.
+    """
     copy_book(stage)
-    notebooks = sorted((stage / "chapters").glob("*.ipynb"))
-    # nbconvert's tag-based preprocessor removes the tagged cells; outputs are cleared as in the sources.
-    code = run([python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--inplace", "--log-level=WARN",
-                f"--TagRemovePreprocessor.remove_cell_tags={SOLUTION_TAG}",
-                "--TagRemovePreprocessor.enabled=True", "--ClearOutputPreprocessor.enabled=True", *notebooks])
-    if code:
-        sys.exit(f"could not strip the solutions from the notebooks (nbconvert exit {code})")
+    for path in sorted((stage / "chapters").glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cells = [cell for cell in notebook["cells"] if not (cell["cell_type"] == "markdown" and is_solution(cell))]
+        write_notebook(path, {**notebook, "cells": cells})
     toc = (stage / "_toc.yml").read_text(encoding="utf-8")
     for page in INSTRUCTOR_ONLY:
         toc = "\n".join(line for line in toc.splitlines() if line.strip() != f"- file: {page}") + "\n"
         for suffix in (".md", ".ipynb"):
             (stage / f"{page}{suffix}").unlink(missing_ok=True)
     (stage / "_toc.yml").write_text(toc, encoding="utf-8")
+    config = (stage / "_config.yml").read_text(encoding="utf-8")
+    anchor = "\n  config:\n"  # the sphinx: config: block, which every build of this book has
+    if anchor not in config:
+        sys.exit("_config.yml has no 'sphinx: config:' block to mark the student edition in")
+    (stage / "_config.yml").write_text(config.replace(anchor, anchor + "    book_edition: student\n", 1), encoding="utf-8")
+
+
+def write_handout(stage: Path, handout: Path) -> None:
+    """The notebooks students are given: chapters without solutions, with the data and helper they need."""
+    if handout.exists():
+        shutil.rmtree(handout)
+    shutil.copytree(stage / "chapters", handout / "chapters", ignore=shutil.ignore_patterns("*.md", "images"))
+    for path in sorted((handout / "chapters").glob("*.ipynb")):
+        write_notebook(path, without_solutions(json.loads(path.read_text(encoding="utf-8"))))
+    shutil.copytree(stage / "data", handout / "data")
+    shutil.copy2(stage / "references.bib", handout / "references.bib")  # the loader checks source keys
+
+
+def prepare_student_stage() -> Path:
+    """Stage the student edition's sources; it reads the instructor edition's execution cache."""
+    stage = STUDENT / "source"
+    stage_student_edition(stage)
+    shared_cache = STUDENT / "_build" / ".jupyter_cache"
+    if not shared_cache.is_symlink():
+        if shared_cache.exists():
+            shutil.rmtree(shared_cache)
+        shared_cache.parent.mkdir(parents=True, exist_ok=True)
+        shared_cache.symlink_to(ROOT / "_build" / ".jupyter_cache", target_is_directory=True)
+    return stage
+
+
+def publish_student_edition(stage: Path) -> Path:
+    html = STUDENT / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.move(STUDENT / "_build" / "html", html)
+    for path in (html / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
+        write_notebook(path, without_solutions(json.loads(path.read_text(encoding="utf-8"))))
+    write_handout(stage, STUDENT / "notebooks")
+    print(f"Student notebooks to hand out: {STUDENT / 'notebooks'}")
+    return html
 
 
 def build(python: Path, edition: str) -> int:
-    if edition == "instructor":
-        code = strict_build(python, ROOT, ROOT)
-        html = ROOT / "_build" / "html"
-    else:
-        stage = ROOT / "_build" / "student" / "source"
-        stage_student_edition(python, stage)
-        # One execution cache for both editions: notebooks without solutions are not run twice.
-        shared_cache = ROOT / "_build" / "student" / "_build" / ".jupyter_cache"
-        if not shared_cache.is_symlink():
-            if shared_cache.exists():
-                shutil.rmtree(shared_cache)
-            shared_cache.parent.mkdir(parents=True, exist_ok=True)
-            shared_cache.symlink_to(ROOT / "_build" / ".jupyter_cache", target_is_directory=True)
-        code = strict_build(python, stage, ROOT / "_build" / "student")
-        html = ROOT / "_build" / "student" / "html"
-        if code == 0:
-            if html.exists():
-                shutil.rmtree(html)
-            shutil.move(ROOT / "_build" / "student" / "_build" / "html", html)
-            notebooks = ROOT / "_build" / "student" / "notebooks"
-            if notebooks.exists():
-                shutil.rmtree(notebooks)
-            shutil.copytree(stage / "chapters", notebooks / "chapters", ignore=shutil.ignore_patterns("*.md", "images"))
-            shutil.copytree(stage / "data", notebooks / "data")
-            shutil.copy2(stage / "references.bib", notebooks / "references.bib")  # the loader checks source keys
-            print(f"Student notebooks to hand out: {notebooks}")
-    if code == 0:
-        print(f"\nThe {edition} edition is built. Open {html / 'index.html'} in a browser.")
-    return code
+    """Build one edition, or both: the notebooks run once, then the two Sphinx builds run side by side."""
+    editions = ["instructor", "student"] if edition == "both" else [edition]
+    books = {"instructor": (ROOT, ROOT)}
+    if "student" in editions:
+        books["student"] = (prepare_student_stage(), STUDENT)
+    if len(editions) == 2:
+        code = run([python, Path(__file__).resolve(), "execute", ROOT, ROOT])
+        if code:
+            return code
+    logs = {name: (STUDENT / "build.log" if name == "student" and len(editions) == 2 else None) for name in editions}
+    processes = {}
+    for name in editions:
+        # With both editions, the student build writes to a log so the two outputs do not interleave.
+        output = logs[name].open("w") if logs[name] else None
+        processes[name] = subprocess.Popen([str(part) for part in strict_build_command(python, *books[name])],
+                                           cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None)
+    codes = {name: process.wait() for name, process in processes.items()}
+    for name in editions:
+        if codes[name]:
+            if logs[name]:
+                print(logs[name].read_text(encoding="utf-8", errors="replace"))
+            print(f"\nThe {name} edition failed to build (exit {codes[name]}).", file=sys.stderr)
+            continue
+        html = publish_student_edition(books[name][0]) if name == "student" else ROOT / "_build" / "html"
+        print(f"\nThe {name} edition is built. Open {html / 'index.html'} in a browser.")
+    return max(codes.values())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("task", choices=["build", "test", "lab", "strict-build"])
-    parser.add_argument("--edition", choices=["instructor", "student"], default="instructor")
+    parser.add_argument("task", choices=["build", "test", "lab", "strict-build", "execute"])
+    parser.add_argument("--edition", choices=["instructor", "student", "both"], default="instructor")
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --); "
-                        "strict-build (internal, run by the environment's Python): BOOK OUTPUT")
+                        "strict-build and execute (internal, run by the environment's Python): BOOK OUTPUT")
     options = parser.parse_args()
     python = ensure_environment()
-    if options.task == "strict-build":
+    if options.task in ("strict-build", "execute"):
         book, output = (Path(argument).resolve() for argument in options.arguments)
+        if options.task == "execute":
+            execute_now(book, output)
+            return 0
         return strict_build_now(book, output)
     if options.task == "build":
         return build(python, options.edition)

@@ -10,6 +10,10 @@
 - Caches pybtex's plugin look-ups: sphinxcontrib-bibtex asks for a plugin on
   every citation, and each request scans the metadata of every installed
   package (about half of the Sphinx build's time here, for the same answer).
+- The student edition (``book_edition: student``, set by book.py when it stages
+  that edition) runs the same code cells as the instructor edition, so that it
+  reuses the instructor's executions; here its pages lose the solution code
+  cells and the outputs of the formative checks, which judge those solutions.
 - Fixes the ARIA role of the bibliography list, and slims the output: the
   1.5 MB Font Awesome script (icons already come from the theme's web font)
   and the source maps are not shipped.
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
@@ -33,6 +38,8 @@ sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
 
 LEDGER_DOC = "chapters/claims_ledger"
+SOLUTION_CLASS = "tag_solution"  # myst-nb's class for a code cell tagged "solution" (book.SOLUTION_TAG)
+CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")
 
 
 def _coverage(frame) -> str:
@@ -239,6 +246,43 @@ def _shrink_chart(path: Path) -> None:
         smaller.unlink()
 
 
+def _code_cells(doctree):
+    return [node for node in doctree.findall(nodes.container) if node.get("nb_element") == "cell_code"]
+
+
+def _forget_targets(document, removed) -> None:
+    """Unregister the ids and names inside a removed subtree, so no reference can reach it (and none is pickled)."""
+    for node in removed.findall(nodes.Element):
+        for node_id in node["ids"]:
+            document.ids.pop(node_id, None)
+        for name in node["names"]:
+            document.nameids.pop(name, None)
+            document.nametypes.pop(name, None)
+
+
+class StudentEditionPages(SphinxTransform):
+    """In the student edition, take solution code and the checks' verdicts off the page (after they ran).
+
+    Runs before Sphinx registers labels (priority 850), so a label inside a solution is unknown to the edition.
+    """
+
+    default_priority = 200
+
+    def apply(self, **kwargs) -> None:
+        if self.config.book_edition != "student":
+            return
+        for cell in _code_cells(self.document):
+            if SOLUTION_CLASS in cell["classes"]:
+                _forget_targets(self.document, cell)
+                cell.parent.remove(cell)
+                continue
+            source = [child for child in cell.children if child.get("nb_element") == "cell_code_source"]
+            if source and CHECK_CALL.search(source[0].astext()):
+                for output in [child for child in cell.children if child.get("nb_element") == "cell_code_output"]:
+                    _forget_targets(self.document, output)
+                    cell.remove(output)
+
+
 def slim_output(app, exception):
     """Leave out what readers' browsers would download for nothing."""
     if exception or app.builder.format != "html":
@@ -272,6 +316,11 @@ def cache_bibtex_plugin_lookups() -> None:
         )
 
 
+def _check_edition(edition: str) -> None:
+    if edition not in ("instructor", "student"):
+        raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
+
+
 def setup(app):
     cache_bibtex_plugin_lookups()
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
@@ -281,4 +330,7 @@ def setup(app):
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
     app.connect("build-finished", slim_output)
+    app.add_config_value("book_edition", "instructor", "env", types=[str])
+    app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
+    app.add_transform(StudentEditionPages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -23,6 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGE_BUDGET_BYTES = 2_000_000  # everything one page loads: about 1 MB of theme, the rest HTML and figures
 MIN_FIGURE_CONTRAST = 7.0  # WCAG AAA for text: figure ink on the figure's own background
+MIN_CODE_CONTRAST = 4.5  # WCAG AA for normal-size text, as axe-core applies it
 
 
 # ---- serving and driving the book ------------------------------------------------------------------
@@ -54,7 +55,7 @@ class LoadedPage:
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         self.page.on("requestfailed", lambda request: self.problems.append(f"failed request: {request.url}"))
         self.page.on("response", lambda response: response.status >= 400 and self.problems.append(f"HTTP {response.status}: {response.url}"))
-        self.page.goto(url, wait_until="networkidle")
+        self.page.goto(url, wait_until="load")
 
     @property
     def bytes(self) -> int:
@@ -70,6 +71,18 @@ class LoadedPage:
 
 def page_url(site: str, name: str) -> str:
     return f"{site}/{name}.html"
+
+
+def switch_to_dark(page) -> None:
+    """Switch the theme as a reader does, with the theme button (each click moves to its next mode)."""
+    button = page.locator(".theme-switch-button:visible").first
+    for _ in range(3):
+        if page.evaluate("document.documentElement.dataset.theme") == "dark":
+            # The theme fades its colours; measure them once the transitions have ended.
+            page.evaluate("Promise.all(document.getAnimations().map(animation => animation.finished))")
+            return
+        button.click()
+    raise AssertionError("the theme button did not switch the page to the dark theme")
 
 
 # ---- the checks --------------------------------------------------------------------------------------
@@ -145,11 +158,95 @@ def dark_mode_figure_problems(page) -> list[str]:
     return problems
 
 
-def axe_violations(page, rules: list[str] | None = None) -> list[dict]:
+COLOUR_HELPERS = """
+  const rgba = (css) => (css.match(/[\\d.]+/g) || []).map(Number);
+  const background = (element) => {
+    for (; element; element = element.parentElement) {
+      const colour = rgba(getComputedStyle(element).backgroundColor);
+      if (colour.length === 3 || colour[3] === 1) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+"""
+
+CODE_COLOURS = """
+() => {""" + COLOUR_HELPERS + """
+  const pairs = new Map();
+  for (const block of document.querySelectorAll('article .highlight pre')) {
+    for (const element of [block, ...block.querySelectorAll('span')]) {
+      if (!element.textContent.trim()) continue;
+      const ink = rgba(getComputedStyle(element).color), paper = background(element);
+      const key = ink.join() + '|' + paper.join();
+      if (!pairs.has(key)) pairs.set(key, {ink, paper, token: element.className || 'pre', text: element.textContent.slice(0, 30)});
+    }
+  }
+  return [...pairs.values()];
+}
+"""
+
+# Marks one element for each distinct look of text (colour, background, size, weight, opacity, shadow).
+TEXT_STYLE_SAMPLES = """
+() => {""" + COLOUR_HELPERS + """
+  const opacity = (element) => {
+    let product = 1;
+    for (; element; element = element.parentElement) product *= Number(getComputedStyle(element).opacity);
+    return product;
+  };
+  document.querySelectorAll('[data-contrast-sample]').forEach(element => element.removeAttribute('data-contrast-sample'));
+  const seen = new Set();
+  for (const element of document.body.querySelectorAll('*')) {
+    if (element.closest('.highlight')) continue;
+    if (![...element.childNodes].some(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim())) continue;
+    const style = getComputedStyle(element);
+    const look = [style.color, background(element).join(), style.fontSize, style.fontWeight,
+                  opacity(element), style.textShadow, style.visibility].join('|');
+    if (!seen.has(look)) {
+      seen.add(look);
+      element.setAttribute('data-contrast-sample', '');
+    }
+  }
+  return seen.size;
+}
+"""
+
+
+def code_contrast_problems(page) -> list[str]:
+    """Every colour of highlighted code against its background, computed once per distinct pair of colours.
+
+    axe-core would check each of the thousands of token spans of a chapter's code separately, which is most
+    of the time it takes; the pairs are few and their backgrounds are flat, so they are checked here instead.
+    """
+    problems = []
+    for pair in page.evaluate(CODE_COLOURS):
+        if len(pair["ink"]) == 4 and pair["ink"][3] < 1:
+            problems.append(f"code token .{pair['token']} has translucent ink {pair['ink']}")
+            continue
+        ratio = contrast_ratio(pair["ink"], pair["paper"])
+        if ratio < MIN_CODE_CONTRAST:
+            problems.append(f"code token .{pair['token']} ({pair['text']!r}): contrast {ratio:.1f} below {MIN_CODE_CONTRAST}")
+    return problems
+
+
+def contrast_violations(page) -> list[dict]:
+    """axe-core's colour-contrast rule on one element of each distinct look of text on the page.
+
+    Elements that look alike get the same verdict, and a chapter has thousands of them (table cells, list items):
+    checking one of each is what makes checking every page in both themes affordable. Highlighted code is left
+    to ``code_contrast_problems``.
+    """
     from axe_playwright_python.sync_playwright import Axe
 
-    options = {"resultTypes": ["violations"], **({"runOnly": rules} if rules else {})}
-    return Axe().run(page, options=options).response["violations"]
+    assert page.evaluate(TEXT_STYLE_SAMPLES) > 0, "no text found to check for contrast"
+    options = {"resultTypes": ["violations"], "runOnly": ["color-contrast"]}
+    return Axe().run(page, context={"include": [["[data-contrast-sample]"]]}, options=options).response["violations"]
+
+
+def accessibility_violations(page) -> list[dict]:
+    """Every axe-core rule on the whole page; colour contrast as in ``contrast_violations``."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    every_rule_but_contrast = {"resultTypes": ["violations"], "rules": {"color-contrast": {"enabled": False}}}
+    return Axe().run(page, options=every_rule_but_contrast).response["violations"] + contrast_violations(page)
 
 
 class _LinkCollector(HTMLParser):

@@ -1,15 +1,23 @@
-"""Shared fixtures: the repository layout and one strict build of the book per test run."""
+"""Shared fixtures: the repository layout, and each notebook executed once per test run.
+
+nbval runs every notebook (chapters/*.ipynb), first in the run, and stores what it executed in the build's
+execution cache (_build/.jupyter_cache). The strict builds wait for those runs and reuse them, so no notebook
+is executed twice in a run: the builds only run a notebook nbval could not finish (and report its failing cell).
+"""
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from browser import CHROMIUM, CHROMIUM_ARGS, serve
@@ -36,14 +44,21 @@ def toc_files() -> list[str]:
     return book.toc_files(ROOT)
 
 
-@pytest.fixture(scope="session")
-def run_id(request) -> str:
+def current_run_id(config) -> str:
     """One identifier for the whole test run, shared by pytest-xdist's workers."""
-    worker_input = getattr(request.config, "workerinput", None)
+    worker_input = getattr(config, "workerinput", None)
     return worker_input["testrunuid"] if worker_input else _LOCAL_RUN_ID
 
 
 _LOCAL_RUN_ID = uuid.uuid4().hex
+RUN_STATE = ROOT / "_build" / ".test-run"
+BUILD_CACHE = ROOT / "_build" / ".jupyter_cache"
+WAIT_FOR_NOTEBOOKS_SECONDS = 900
+
+
+@pytest.fixture(scope="session")
+def run_id(request) -> str:
+    return current_run_id(request.config)
 
 
 def once_per_run(name: str, run_id: str, action) -> None:
@@ -51,10 +66,9 @@ def once_per_run(name: str, run_id: str, action) -> None:
 
     A failed action leaves no marker, so the next worker to ask tries again and fails the same way.
     """
-    state = ROOT / "_build" / ".test-run"
-    state.mkdir(parents=True, exist_ok=True)
-    marker = state / f"{name}.done"
-    with (state / f"{name}.lock").open("w") as lock:
+    RUN_STATE.mkdir(parents=True, exist_ok=True)
+    marker = RUN_STATE / f"{name}.done"
+    with (RUN_STATE / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.exists() and marker.read_text() == run_id:
             return
@@ -62,11 +76,124 @@ def once_per_run(name: str, run_id: str, action) -> None:
         marker.write_text(run_id)
 
 
+# ---- nbval's runs go into the build's execution cache ------------------------------------------------------
+
+def _is_nbval_cell(item) -> bool:
+    return type(item).__name__ == "IPyNbCell"
+
+
+def _notebook_marker(path: Path) -> Path:
+    return RUN_STATE / f"nbval-{path.stem}.done"
+
+
+def prepare_build_cache(run_id: str) -> None:
+    """Empty the build cache if the notebooks' inputs changed, once, before anything is stored in it."""
+    once_per_run("prepare-cache", run_id, lambda: book.prepare_cache(ROOT, BUILD_CACHE))
+
+
+class NbvalRunsFeedTheBuildCache:
+    """Stores each notebook nbval ran without a failure in the build's execution cache, as the build would."""
+
+    def __init__(self, config):
+        self.config = config
+        self.outputs: dict[Path, dict[int, list]] = {}
+        self.failed: set[Path] = set()
+
+    def pytest_collection_modifyitems(self, items):
+        # Notebooks first, longest first: the builds wait for them, so with pytest-xdist's --dist loadfile and
+        # --no-loadscope-reorder every notebook is handed out before any test that waits (no deadlock).
+        code_cells = {}
+        for item in items:
+            if _is_nbval_cell(item):
+                code_cells[item.parent] = code_cells.get(item.parent, 0) + 1
+        items.sort(key=lambda item: (0, -code_cells[item.parent]) if _is_nbval_cell(item) else (1, 0))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        if not _is_nbval_cell(item):
+            return
+        report = outcome.get_result()
+        path = Path(item.parent.path)
+        if report.failed or report.skipped:
+            self.failed.add(path)
+        elif call.when == "call":
+            self.outputs.setdefault(path, {})[item.cell_num] = item.test_outputs
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        if not _is_nbval_cell(item) or (nextitem is not None and nextitem.parent is item.parent):
+            return
+        path = Path(item.parent.path)
+        run_id = current_run_id(self.config)
+        if path.parent == CHAPTERS and path not in self.failed:
+            prepare_build_cache(run_id)
+            self._store(path, item.parent.nb, self.outputs.pop(path, {}))
+        RUN_STATE.mkdir(parents=True, exist_ok=True)
+        _notebook_marker(path).write_text(run_id)
+
+    @staticmethod
+    def _store(path: Path, source, outputs: dict[int, list]) -> None:
+        from jupyter_cache import get_cache
+        from jupyter_cache.cache.main import CacheBundleIn
+
+        executed = copy.deepcopy(source)
+        code_cells = [cell for cell in executed.cells if cell.cell_type == "code"]
+        if len(outputs) != len(code_cells):
+            return  # some cells did not run (a selection with -k, say): not a complete execution
+        for count, cell in enumerate(code_cells, start=1):
+            cell.outputs = outputs[count - 1]
+            cell.execution_count = count
+            for output in cell.outputs:
+                if output.output_type == "execute_result":
+                    output.execution_count = count
+        with (RUN_STATE / "cache.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            cache = get_cache(BUILD_CACHE)
+            cache.cache_notebook_bundle(CacheBundleIn(nb=executed, uri=str(path), data={"executed_by": "nbval"}),
+                                        overwrite=True)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(NbvalRunsFeedTheBuildCache(config), "nbval-runs-feed-the-build-cache")
+
+
+SPREAD_PER_TEST = ("tests/test_browser_pages.py::",)  # independent page checks, each a few seconds
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile (a notebook's cells share one kernel), except that each browser page test is its own unit."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadFileSpreadingPageTests(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(SPREAD_PER_TEST) else nodeid.split("::", 1)[0]
+
+    return LoadFileSpreadingPageTests(config, log)
+
+
+def wait_for_notebook_runs(session, run_id: str) -> None:
+    """Block until nbval has run every notebook collected in this session (they come first in the run)."""
+    notebooks = {Path(item.parent.path) for item in session.items if _is_nbval_cell(item)}
+    deadline = time.monotonic() + WAIT_FOR_NOTEBOOKS_SECONDS
+    while True:
+        waiting = sorted(path.name for path in notebooks
+                         if not (_notebook_marker(path).exists() and _notebook_marker(path).read_text() == run_id))
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"nbval did not finish these notebooks in {WAIT_FOR_NOTEBOOKS_SECONDS} s: {waiting}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
-def built_book(run_id) -> Path:
-    """The book built once per test run, strictly, into _build/html (reusing the execution cache)."""
+def built_book(request, run_id) -> Path:
+    """The book built once per test run, strictly, into _build/html, from the executions nbval stored."""
 
     def build():
+        wait_for_notebook_runs(request.session, run_id)
+        prepare_build_cache(run_id)
         result = strict_build(ROOT, ROOT)
         assert result.returncode == 0, f"strict build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
 
@@ -74,22 +201,33 @@ def built_book(run_id) -> Path:
     return ROOT / "_build" / "html"
 
 
-def seed_cache(output_dir: Path) -> None:
-    """Give a copy the working tree's execution cache, so only the notebooks it changes run again."""
-    cache = ROOT / "_build" / ".jupyter_cache"
-    if cache.is_dir():
-        shutil.copytree(cache, output_dir / "_build" / ".jupyter_cache")
-
-
 @pytest.fixture(scope="session")
-def student_edition(built_book, run_id):
-    """The student edition built as the README builds it, after the instructor edition, whose cache it shares."""
+def student_edition(request, run_id):
+    """The student edition built as the README builds it, from the same executions as the instructor edition."""
 
     def build():
+        wait_for_notebook_runs(request.session, run_id)
+        prepare_build_cache(run_id)
         assert book.build(Path(sys.executable), "student") == 0, "the student edition failed to build"
 
     once_per_run("student-edition", run_id, build)
     return ROOT / "_build" / "student"
+
+
+@pytest.fixture(scope="session")
+def handout_runs(student_edition, run_id) -> Path:
+    """The cache of the handed-out notebooks (no solutions) executed as students run them, once per run."""
+    handout = student_edition / "notebooks" / "chapters"
+    cache = ROOT / "_build" / ".handout_cache"
+
+    def execute():
+        book.prepare_cache(student_edition / "notebooks", cache)
+        notebooks = [path for path in sorted(handout.glob("*.ipynb"))
+                     if any(book.is_solution(cell) for cell in nbformat.read(CHAPTERS / path.name, as_version=4).cells)]
+        book.execute_notebooks(notebooks, cache, timeout=600)
+
+    once_per_run("handout-runs", run_id, execute)
+    return cache
 
 
 

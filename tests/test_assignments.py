@@ -1,7 +1,7 @@
 """The assignments: one source, two editions, and formative checks that never give the answer away.
 
 - The instructor notebooks (with their reference solutions) pass every check.
-- The student notebooks (solution cells removed by nbconvert, as book.py does) run without error and
+- The student notebooks (the handed-out copies, without solution cells) run without error and
   every check says "not yet done".
 - bookdata.check and friends: right value ✅, starter ⏳, wrong value ❌ without showing the answer.
 """
@@ -20,10 +20,9 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from jupyter_cache import get_cache  # noqa: E402
-from nbconvert.preprocessors import TagRemovePreprocessor  # noqa: E402
 
 import bookdata  # noqa: E402
-from conftest import CHAPTERS, ROOT  # noqa: E402
+from conftest import BUILD_CACHE, CHAPTERS, ROOT  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 import book  # noqa: E402  (book.py: the solution tag and the instructor-only pages)
@@ -38,25 +37,16 @@ def _is_solution(cell) -> bool:
     return book.SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def _student_edition(notebook):
-    """The notebook as the student edition hands it out: book.py's TagRemovePreprocessor, same tag."""
-    remover = TagRemovePreprocessor(remove_cell_tags={book.SOLUTION_TAG}, enabled=True)
-    student, _ = remover.preprocess(nbformat.from_dict(notebook), {})
-    return student
+def executed(cache_path, notebook, by: str):
+    """The notebook as it was executed, read from a jupyter-cache (so it is not run twice).
 
-
-def _executed_by_the_build(notebook):
-    """The notebook as the build executed it, read from the shared execution cache (so it is not run twice).
-
-    The cache matches on code cells, so the instructor notebook and its student edition are two entries.
-    A notebook the build could not execute is not in the cache: that fails here, with its name.
+    The cache matches on code cells. A notebook that could not be executed is not in the cache: that fails here.
     """
-    cache = get_cache(ROOT / "_build" / ".jupyter_cache")
     try:
-        record = cache.match_cache_notebook(notebook)
+        record = get_cache(cache_path).match_cache_notebook(notebook)
     except KeyError:
-        pytest.fail("the build did not execute this notebook successfully (no entry in the execution cache)")
-    return cache.get_cache_bundle(record.pk).nb
+        pytest.fail(f"{by} did not execute this notebook successfully (no entry in {cache_path})")
+    return get_cache(cache_path).get_cache_bundle(record.pk).nb
 
 
 def _check_calls(notebook) -> int:
@@ -76,11 +66,12 @@ def _check_lines(notebook) -> list[re.Match]:
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS, ids=lambda path: path.stem)
-def editions(request, built_book, student_edition):
-    """Each assignment as both editions' builds executed it: (source, instructor run, student run)."""
+def editions(request, built_book, handout_runs):
+    """Each assignment: (source, the run the book shows, a student's run of the handed-out notebook)."""
     source = nbformat.read(request.param, as_version=4)
-    student = _student_edition(source)
-    return request.param, source, _executed_by_the_build(source), _executed_by_the_build(student)
+    handout = nbformat.read(ROOT / "_build" / "student" / "notebooks" / "chapters" / request.param.name, as_version=4)
+    return (request.param, source, executed(BUILD_CACHE, source, "the build"),
+            executed(handout_runs, handout, "running the handed-out notebook"))
 
 
 def test_there_are_three_assignment_notebooks():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from browser import ARTIFACTS, LoadedPage, dark_mode_figure_problems, image_problems, link_problems, page_url, serve
+from browser import (ARTIFACTS, LoadedPage, code_contrast_problems, contrast_violations, dark_mode_figure_problems,
+                     image_problems, link_problems, page_url, serve, switch_to_dark)
 
 
 def test_every_internal_link_and_anchor_resolves(built_book):
@@ -40,7 +41,9 @@ def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, site)
             loaded = LoadedPage(browser, page_url(site, name), dark=dark)
             path = ARTIFACTS / f"{name.split('/')[-1]}-{'dark' if dark else 'light'}.png"
             loaded.page.screenshot(path=str(path), full_page=False)
+            theme = loaded.page.evaluate("document.documentElement.dataset.theme")
             loaded.close()
+            assert theme == ("dark" if dark else "light"), f"{name}: a reader's stored theme choice was not applied on load"
             assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
@@ -58,6 +61,31 @@ def _plant(page: Path, old: str, new: str) -> None:
     html = page.read_text(encoding="utf-8")
     assert old in html, f"cannot plant the defect: {old!r} not in {page.name}"
     page.write_text(html.replace(old, new, 1), encoding="utf-8")
+
+
+def test_contrast_checks_catch_faint_text_and_faint_code_in_either_theme(browser, defective_copy):
+    chapter = defective_copy / "chapters" / "01_background.html"
+    _plant(chapter, "</head>", "<style>.highlight .n { color: #e8e8e8 !important; } "
+                               "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
+    _plant(chapter, "</article>", '<p style="color: #c8c8c8">Planted faint text.</p>'
+                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p></article>')
+    server, url = serve(defective_copy)
+    try:
+        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
+        code = code_contrast_problems(loaded.page)
+        light = contrast_violations(loaded.page)
+        switch_to_dark(loaded.page)
+        dark = contrast_violations(loaded.page)
+        loaded.close()
+    finally:
+        server.shutdown()
+
+    def flagged(violations):
+        return " ".join(node["html"] for violation in violations for node in violation["nodes"])
+
+    assert any(problem.startswith("code token .n ") for problem in code), code
+    assert "Planted faint text" in flagged(light), light
+    assert "fades into the dark theme" in flagged(dark) and "fades into the dark theme" not in flagged(light), dark
 
 
 def test_checks_catch_an_image_without_alt_a_broken_anchor_and_a_throwing_page(browser, defective_copy):

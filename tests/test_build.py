@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import nbformat
 
-from conftest import ROOT, book, copy_book, seed_cache, strict_build, toc_files
+from conftest import ROOT, book, copy_book, strict_build, toc_files
 
 
 def test_strict_build_makes_a_page_for_every_toc_entry(built_book):
@@ -13,25 +13,23 @@ def test_strict_build_makes_a_page_for_every_toc_entry(built_book):
 
 
 def test_a_raising_cell_and_a_broken_reference_each_fail_the_build(tmp_path):
-    book = copy_book(tmp_path / "book")
-    notebook_path = book / "chapters" / "01_background.ipynb"
-    notebook = json.loads(notebook_path.read_text())
-    notebook["cells"].append({
-        "cell_type": "code", "execution_count": None, "id": "planted-error", "metadata": {}, "outputs": [],
-        "source": ["raise RuntimeError('planted failure')"],
-    })
-    notebook_path.write_text(json.dumps(notebook))
-    page = book / "chapters" / "how_to_use.md"
-    page.write_text(page.read_text() + "\nSee {numref}`fig-that-does-not-exist`.\n")
-    seed_cache(tmp_path / "out")
+    """The book's own configuration and build, on a two-page table of contents (so the test builds in seconds)."""
+    book_copy = copy_book(tmp_path / "book")
+    (book_copy / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\nchapters:\n  - file: chapters/planted\n")
+    (book_copy / "chapters" / "index.md").write_text("# Planted defects\n\nSee {numref}`fig-that-does-not-exist`.\n")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# A notebook that raises"),
+               nbformat.v4.new_code_cell("raise RuntimeError('planted failure')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, book_copy / "chapters" / "planted.ipynb")
 
-    result = strict_build(book, tmp_path / "out")
+    result = strict_build(book_copy, tmp_path / "out")
 
     problems = [line for line in (result.stdout + result.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
     assert result.returncode != 0, "a cell raised and a reference is broken, yet the strict build exited 0"
-    assert any("01_background" in line and "planted failure" in line or "01_background.ipynb" in line and "Executing notebook failed" in line
+    assert any("planted" in line and "planted failure" in line or "planted.ipynb" in line and "Executing notebook failed" in line
                for line in problems), "the failing cell was not reported against its notebook:\n" + "\n".join(problems)
-    assert any("how_to_use" in line and "fig-that-does-not-exist" in line for line in problems), \
+    assert any("index" in line and "fig-that-does-not-exist" in line for line in problems), \
         "the broken reference was not reported against its page:\n" + "\n".join(problems)
 
 

@@ -6,11 +6,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+import re
 
-from conftest import CHAPTERS, book
+import nbformat
+import pytest
+
+from conftest import BUILD_CACHE, CHAPTERS, ROOT, book
+from test_assignments import executed
 
 SENTINEL = "Reference solution"
+CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")  # as in _ext/book_hooks.py
+
+
+def _with_solutions():
+    return [path for path in sorted(CHAPTERS.glob("*.ipynb"))
+            if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
 
 
 def _notebooks():
@@ -72,3 +82,33 @@ def test_handed_out_notebooks_have_what_the_loader_needs(student_edition):
                             cwd=handout, capture_output=True, text=True)
     assert result.returncode == 0, f"the student notebooks cannot load data next to them:\n{result.stderr[-2000:]}"
     assert int(result.stdout) > 0
+
+
+def _shown(output) -> dict:
+    """What a reader sees of an output (its metadata and prompt numbers aside)."""
+    return {key: output[key] for key in ("output_type", "name", "text", "data", "ename", "evalue") if key in output}
+
+
+@pytest.mark.parametrize("path", _with_solutions(), ids=lambda path: path.stem)
+def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book, handout_runs):
+    """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
+    taken off the page; so every other output must be what the notebook without solutions produces by itself."""
+    source = nbformat.read(path, as_version=4)
+    handout = nbformat.read(ROOT / "_build" / "student" / "notebooks" / "chapters" / path.name, as_version=4)
+    shown_cells = [cell for cell in executed(BUILD_CACHE, source, "the build").cells
+                   if cell.cell_type == "code" and not book.is_solution(cell)]
+    student_cells = [cell for cell in executed(handout_runs, handout, "running the handed-out notebook").cells
+                     if cell.cell_type == "code"]
+    assert len(shown_cells) == len(student_cells) > 0
+    differing = [index for index, (shown, student) in enumerate(zip(shown_cells, student_cells))
+                 if not CHECK_CALL.search(shown.source)
+                 and [_shown(output) for output in shown.outputs] != [_shown(output) for output in student.outputs]]
+    assert not differing, (f"{path.name}: code cells {differing} (counting cells without solutions) show outputs "
+                           "in the student edition that the student notebook does not produce")
+
+
+def test_student_pages_hide_the_checks_verdicts(student_edition):
+    html = (student_edition / "html" / "chapters" / "assignment_2_energy_flows.html").read_text(encoding="utf-8")
+    page = re.sub(r"<[^>]+>", "", html)
+    assert "bookdata.check(" in page, "the check cells should still be on the page, for students to run"
+    assert "✅ Q1" not in page and "⏳ Q1" not in page, "a check's verdict is on the student page"
