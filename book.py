@@ -57,9 +57,9 @@ def run(command: list, **kwargs) -> int:
     return subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs).returncode
 
 
-def strict_build_command(python: Path, book: Path, output: Path) -> list:
-    """The strict build of ``book`` as one command (see ``strict_build_now``)."""
-    return [python, Path(__file__).resolve(), "strict-build", book, output]
+def strict_build_command(python: Path, book: Path, output: Path, executed: bool = False) -> list:
+    """The strict build of ``book`` as one command (see ``strict_build_now``); ``executed``: the notebooks ran."""
+    return [python, Path(__file__).resolve(), "strict-build", book, output, *(["--executed"] if executed else [])]
 
 
 def strict_build(python: Path, book: Path, output: Path) -> int:
@@ -115,16 +115,48 @@ def execute_in_parallel(book: Path, cache_path: Path) -> None:
     execute_notebooks(notebooks, cache_path, timeout=config["execute"]["timeout"])
 
 
+def _execute(job: tuple[Path, int]):
+    """Run one notebook in its own folder; return it executed, or the error that stopped it."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    path, timeout = job
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+    except Exception as error:  # a kernel that died, say: reported by the build, which runs it again
+        return path, notebook, 0.0, repr(error)
+    return path, notebook, result.time, result.exc_string if result.err else None
+
+
 def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> None:
-    """Execute the notebooks missing from the jupyter-cache at ``cache_path``, in parallel, each in its folder."""
+    """Execute the notebooks missing from the jupyter-cache at ``cache_path``, one process per core.
+
+    The longest (largest) notebooks start first and each process takes the next notebook as soon as it is free,
+    which keeps every core busy to the end. A notebook that fails is not cached: the build runs it again and
+    reports the failing cell.
+    """
+    import multiprocessing
+
+    import nbformat
     from jupyter_cache import get_cache
-    from jupyter_cache.executors import load_executor
+    from jupyter_cache.cache.main import CacheBundleIn
 
     cache = get_cache(cache_path)
+    missing = []
     for path in notebooks:
-        cache.add_nb_to_project(str(path))
-    # A notebook that fails here is not cached: the build runs it again and reports the failing cell.
-    load_executor("local-parallel", cache=cache).run_and_cache(timeout=timeout)
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            missing.append(path)
+    if not missing:
+        return
+    missing.sort(key=lambda path: path.stat().st_size, reverse=True)
+    with multiprocessing.get_context("fork").Pool(min(len(missing), os.cpu_count() or 1)) as pool:
+        for path, notebook, seconds, error in pool.imap_unordered(_execute, [(path, timeout) for path in missing]):
+            if error is None:
+                cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+                                            check_validity=False, overwrite=True)
 
 
 def sources_fingerprint(book: Path) -> str:
@@ -147,7 +179,7 @@ def execute_now(book: Path, output: Path) -> None:
     execute_in_parallel(book, cache)
 
 
-def strict_build_now(book: Path, output: Path) -> int:
+def strict_build_now(book: Path, output: Path, executed: bool = False) -> int:
     """Execute in parallel, then build with warnings as errors, nitpicky references and every page rewritten.
 
     Jupyter Book writes the HTML to ``output/_build/html`` and reads its cache from ``output/_build/.jupyter_cache``.
@@ -160,9 +192,22 @@ def strict_build_now(book: Path, output: Path) -> int:
         print(f"Nothing changed since the last successful build: {output / '_build' / 'html'} is up to date.")
         return 0
     built.unlink(missing_ok=True)
-    execute_now(book, output)
-    code = run([Path(sys.executable).parent / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going",
-                "--path-output", output, book])
+    if not executed:
+        execution = subprocess.Popen([sys.executable, Path(__file__).resolve(), "execute", book, output])
+    # While the notebooks run, load the Sphinx stack: seconds of imports that would otherwise come after them.
+    from jupyter_book.cli.main import main as jupyter_book
+    import myst_nb.sphinx_ext, sphinx_book_theme, sphinxcontrib.bibtex  # noqa: E401, F401
+    if not executed and execution.wait():
+        return execution.returncode
+    code = 0
+    try:
+        jupyter_book.main(["build", "--all", "-W", "-n", "--keep-going", "--path-output", str(output), str(book)],
+                          standalone_mode=False)
+    except SystemExit as stop:  # jupyter-book exits with Sphinx's status when the build fails
+        code = stop.code if isinstance(stop.code, int) else 1
+    except RuntimeError as error:  # ... or raises when Sphinx itself stopped
+        print(error, file=sys.stderr)
+        code = 1
     if code == 0:
         built.write_text(fingerprint + "\n")
     return code
@@ -253,7 +298,8 @@ def publish_student_edition(stage: Path) -> Path:
     html = STUDENT / "html"
     if html.exists():
         shutil.rmtree(html)
-    shutil.move(STUDENT / "_build" / "html", html)
+    # A copy, not a move: the build output stays where Jupyter Book wrote it, so an unchanged edition is not rebuilt.
+    shutil.copytree(STUDENT / "_build" / "html", html)
     for path in (html / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
         write_notebook(path, without_solutions(json.loads(path.read_text(encoding="utf-8"))))
     write_handout(stage, STUDENT / "notebooks")
@@ -276,7 +322,8 @@ def build(python: Path, edition: str) -> int:
     for name in editions:
         # With both editions, the student build writes to a log so the two outputs do not interleave.
         output = logs[name].open("w") if logs[name] else None
-        processes[name] = subprocess.Popen([str(part) for part in strict_build_command(python, *books[name])],
+        command = strict_build_command(python, *books[name], executed=len(editions) == 2)
+        processes[name] = subprocess.Popen([str(part) for part in command],
                                            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None)
     codes = {name: process.wait() for name, process in processes.items()}
     for name in editions:
@@ -294,6 +341,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["build", "test", "lab", "strict-build", "execute"])
     parser.add_argument("--edition", choices=["instructor", "student", "both"], default="instructor")
+    parser.add_argument("--executed", action="store_true", help=argparse.SUPPRESS)  # strict-build: notebooks ran
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --); "
                         "strict-build and execute (internal, run by the environment's Python): BOOK OUTPUT")
     options = parser.parse_args()
@@ -303,7 +351,7 @@ def main() -> int:
         if options.task == "execute":
             execute_now(book, output)
             return 0
-        return strict_build_now(book, output)
+        return strict_build_now(book, output, options.executed)
     if options.task == "build":
         return build(python, options.edition)
     if options.task == "test":

@@ -14,6 +14,9 @@
   that edition) runs the same code cells as the instructor edition, so that it
   reuses the instructor's executions; here its pages lose the solution code
   cells and the outputs of the formative checks, which judge those solutions.
+- Resolves numbered references (``{numref}``) reading each page's doctree once:
+  Sphinx unpickles the whole target page for every reference, to read one
+  figure's number (a second of every build here).
 - Fixes the ARIA role of the bibliography list, and slims the output: the
   1.5 MB Font Awesome script (icons already come from the theme's web font)
   and the source maps are not shipped.
@@ -28,6 +31,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.domains.std import StandardDomain
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -316,6 +320,34 @@ def cache_bibtex_plugin_lookups() -> None:
         )
 
 
+class StandardDomainReadingEachDoctreeOnce(StandardDomain):
+    """Sphinx's standard domain, with numbered references resolved from doctrees read once per build.
+
+    The target doctree is only read here (the figure's type, number and caption), never changed, so one copy
+    per page serves every reference to it.
+    """
+
+    _doctrees: dict[str, nodes.document] = {}
+
+    def _resolve_numref_xref(self, env, *args, **kwargs):
+        read = env.get_doctree
+
+        def read_once(docname):
+            if docname not in self._doctrees:
+                self._doctrees[docname] = read(docname)
+            return self._doctrees[docname]
+
+        env.get_doctree = read_once
+        try:
+            return super()._resolve_numref_xref(env, *args, **kwargs)
+        finally:
+            del env.get_doctree  # back to the method
+
+
+def _forget_doctrees(app, exception) -> None:
+    StandardDomainReadingEachDoctreeOnce._doctrees.clear()
+
+
 def _check_edition(edition: str) -> None:
     if edition not in ("instructor", "student"):
         raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
@@ -333,4 +365,6 @@ def setup(app):
     app.add_config_value("book_edition", "instructor", "env", types=[str])
     app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
     app.add_transform(StudentEditionPages)
+    app.add_domain(StandardDomainReadingEachDoctreeOnce, override=True)
+    app.connect("build-finished", _forget_doctrees)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

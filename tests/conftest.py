@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, serve
+from browser import CHROMIUM, CHROMIUM_ARGS, open_tab, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -101,12 +101,19 @@ class NbvalRunsFeedTheBuildCache:
 
     def pytest_collection_modifyitems(self, items):
         # Notebooks first, longest first: the builds wait for them, so with pytest-xdist's --dist loadfile and
-        # --no-loadscope-reorder every notebook is handed out before any test that waits (no deadlock).
+        # --no-loadscope-reorder every notebook is handed out before any test that waits (no deadlock). Then the
+        # test files that run the handed-out notebooks, which wait for nothing, so that they start early.
         code_cells = {}
         for item in items:
             if _is_nbval_cell(item):
                 code_cells[item.parent] = code_cells.get(item.parent, 0) + 1
-        items.sort(key=lambda item: (0, -code_cells[item.parent]) if _is_nbval_cell(item) else (1, 0))
+
+        def order(item):
+            if _is_nbval_cell(item):
+                return (0, -code_cells[item.parent])
+            return (1, 0) if "handout_runs" in getattr(item, "fixturenames", ()) else (2, 0)
+
+        items.sort(key=order)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -188,47 +195,47 @@ def wait_for_notebook_runs(session, run_id: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_book(request, run_id) -> Path:
-    """The book built once per test run, strictly, into _build/html, from the executions nbval stored."""
+def both_editions(request, run_id) -> dict[str, Path]:
+    """Both editions, built once per run as `python3 book.py build --edition both` builds them: from the
+    executions nbval stored (no notebook runs again), with the two Sphinx builds side by side."""
 
     def build():
         wait_for_notebook_runs(request.session, run_id)
         prepare_build_cache(run_id)
-        result = strict_build(ROOT, ROOT)
-        assert result.returncode == 0, f"strict build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        assert book.build(Path(sys.executable), "both") == 0, "the editions failed to build (output above)"
 
-    once_per_run("instructor-edition", run_id, build)
-    return ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="session")
-def student_edition(request, run_id):
-    """The student edition built as the README builds it, from the same executions as the instructor edition."""
-
-    def build():
-        wait_for_notebook_runs(request.session, run_id)
-        prepare_build_cache(run_id)
-        assert book.build(Path(sys.executable), "student") == 0, "the student edition failed to build"
-
-    once_per_run("student-edition", run_id, build)
-    return ROOT / "_build" / "student"
+    once_per_run("editions", run_id, build)
+    return {"instructor": ROOT / "_build" / "html", "student": ROOT / "_build" / "student"}
 
 
 @pytest.fixture(scope="session")
-def handout_runs(student_edition, run_id) -> Path:
-    """The cache of the handed-out notebooks (no solutions) executed as students run them, once per run."""
-    handout = student_edition / "notebooks" / "chapters"
+def built_book(both_editions) -> Path:
+    """The instructor edition's HTML."""
+    return both_editions["instructor"]
+
+
+@pytest.fixture(scope="session")
+def student_edition(both_editions) -> Path:
+    """The student edition: its HTML in html/, the notebooks handed out in notebooks/."""
+    return both_editions["student"]
+
+
+@pytest.fixture(scope="session")
+def handout_runs(run_id) -> Path:
+    """The notebooks students are given (book.write_handout, as the build writes them), executed as students
+    run them, once per run, into a cache of their own; tests that use them are scheduled right after nbval."""
+    handout = RUN_STATE / "handout"
     cache = ROOT / "_build" / ".handout_cache"
 
     def execute():
-        book.prepare_cache(student_edition / "notebooks", cache)
-        notebooks = [path for path in sorted(handout.glob("*.ipynb"))
-                     if any(book.is_solution(cell) for cell in nbformat.read(CHAPTERS / path.name, as_version=4).cells)]
+        book.write_handout(ROOT, handout)
+        book.prepare_cache(handout, cache)
+        notebooks = [handout / "chapters" / path.name for path in sorted(CHAPTERS.glob("*.ipynb"))
+                     if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
         book.execute_notebooks(notebooks, cache, timeout=600)
 
     once_per_run("handout-runs", run_id, execute)
     return cache
-
 
 
 @pytest.fixture(scope="session")
@@ -251,3 +258,11 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def tab(browser):
+    """One tab that the page tests navigate from page to page (see browser.open_tab)."""
+    page = open_tab(browser)
+    yield page
+    page.context.close()

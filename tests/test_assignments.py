@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 from jupyter_cache import get_cache  # noqa: E402
 
 import bookdata  # noqa: E402
-from conftest import BUILD_CACHE, CHAPTERS, ROOT  # noqa: E402
+from conftest import BUILD_CACHE, CHAPTERS, ROOT, RUN_STATE  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 import book  # noqa: E402  (book.py: the solution tag and the instructor-only pages)
@@ -66,10 +66,10 @@ def _check_lines(notebook) -> list[re.Match]:
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS, ids=lambda path: path.stem)
-def editions(request, built_book, handout_runs):
+def editions(request, handout_runs, built_book):
     """Each assignment: (source, the run the book shows, a student's run of the handed-out notebook)."""
     source = nbformat.read(request.param, as_version=4)
-    handout = nbformat.read(ROOT / "_build" / "student" / "notebooks" / "chapters" / request.param.name, as_version=4)
+    handout = nbformat.read(RUN_STATE / "handout" / "chapters" / request.param.name, as_version=4)
     return (request.param, source, executed(BUILD_CACHE, source, "the build"),
             executed(handout_runs, handout, "running the handed-out notebook"))
 

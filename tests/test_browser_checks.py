@@ -19,8 +19,8 @@ def test_every_internal_link_and_anchor_resolves(built_book):
     assert not problems, "\n".join(problems[:30])
 
 
-def test_search_finds_the_chapter_that_discusses_a_key_term(browser, site):
-    loaded = LoadedPage(browser, page_url(site, "chapters/index"))
+def test_search_finds_the_chapter_that_discusses_a_key_term(browser, tab, site):
+    loaded = LoadedPage(browser, page_url(site, "chapters/index"), tab=tab)
     try:
         # As a reader does: open the search box with its shortcut, type, press Enter.
         loaded.page.keyboard.press("Control+k")
@@ -34,27 +34,21 @@ def test_search_finds_the_chapter_that_discusses_a_key_term(browser, site):
     assert any("01_background" in href for href in results), f"search for 'Siberia' did not return chapter 1: {results}"
 
 
-def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, site):
+def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, tab, site):
     ARTIFACTS.mkdir(exist_ok=True)
     for name in ["chapters/index", "chapters/01_background"]:
         for dark in (False, True):
-            loaded = LoadedPage(browser, page_url(site, name), dark=dark)
+            # Dark: a browser context whose reader chose the dark theme on an earlier visit (stored choice).
+            loaded = LoadedPage(browser, page_url(site, name), dark=dark, tab=None if dark else tab)
             path = ARTIFACTS / f"{name.split('/')[-1]}-{'dark' if dark else 'light'}.png"
             loaded.page.screenshot(path=str(path), full_page=False)
             theme = loaded.page.evaluate("document.documentElement.dataset.theme")
             loaded.close()
-            assert theme == ("dark" if dark else "light"), f"{name}: a reader's stored theme choice was not applied on load"
+            assert theme == ("dark" if dark else "light"), f"{name}: the {'stored' if dark else 'default'} theme was not applied on load"
             assert path.stat().st_size > 10_000, f"{path.name} looks empty"
 
 
 # ---- the checks fail on planted defects -----------------------------------------------------------------
-
-
-@pytest.fixture()
-def defective_copy(built_book, tmp_path):
-    copy = tmp_path / "html"
-    shutil.copytree(built_book, copy)
-    return copy
 
 
 def _plant(page: Path, old: str, new: str) -> None:
@@ -63,72 +57,64 @@ def _plant(page: Path, old: str, new: str) -> None:
     page.write_text(html.replace(old, new, 1), encoding="utf-8")
 
 
-def test_contrast_checks_catch_faint_text_and_faint_code_in_either_theme(browser, defective_copy):
-    chapter = defective_copy / "chapters" / "01_background.html"
-    _plant(chapter, "</head>", "<style>.highlight .n { color: #e8e8e8 !important; } "
-                               "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
-    _plant(chapter, "</article>", '<p style="color: #c8c8c8">Planted faint text.</p>'
-                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p></article>')
-    server, url = serve(defective_copy)
-    try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
-        code = code_contrast_problems(loaded.page)
-        light = contrast_violations(loaded.page)
-        switch_to_dark(loaded.page)
-        dark = contrast_violations(loaded.page)
-        loaded.close()
-    finally:
-        server.shutdown()
-
-    def flagged(violations):
-        return " ".join(node["html"] for violation in violations for node in violation["nodes"])
-
-    assert any(problem.startswith("code token .n ") for problem in code), code
-    assert "Planted faint text" in flagged(light), light
-    assert "fades into the dark theme" in flagged(dark) and "fades into the dark theme" not in flagged(light), dark
-
-
-def test_checks_catch_an_image_without_alt_a_broken_anchor_and_a_throwing_page(browser, defective_copy):
-    chapter = defective_copy / "chapters" / "01_background.html"
-    html = chapter.read_text(encoding="utf-8")
-    first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
-    assert first_alt, "chapter 1 has no figure to plant a defect in"
-    _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
-    _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a></article>')
-    _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
-
-    server, url = serve(defective_copy)
-    try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
-        problems = loaded.problems + image_problems(loaded.page)
-        loaded.close()
-    finally:
-        server.shutdown()
-    links, _ = link_problems(defective_copy)
-
-    assert any("has no alt text" in problem for problem in problems), problems
-    assert any("planted page error" in problem for problem in problems), problems
-    assert any("#no-such-anchor" in problem for problem in links), links
-
-
-def test_dark_check_catches_a_transparent_figure(browser, defective_copy):
+def _make_transparent(image_path: Path) -> None:
+    """Make the white background transparent, as a figure saved with transparent=True would be."""
     import numpy as np
     from PIL import Image
 
-    chapter = defective_copy / "chapters" / "01_background.html"
-    source = re.search(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', chapter.read_text(encoding="utf-8"))
-    assert source, "chapter 1 has no figure"
-    image_path = (chapter.parent / source.group(1)).resolve()
     pixels = np.array(Image.open(image_path).convert("RGBA"))
-    # Make the white background transparent, as a figure saved with transparent=True would be.
     pixels[(pixels[..., :3] > 240).all(axis=-1), 3] = 0
     Image.fromarray(pixels).save(image_path)
 
-    server, url = serve(defective_copy)
+
+@pytest.fixture(scope="module")
+def planted(built_book, browser, tmp_path_factory) -> dict:
+    """A copy of the built book with defects planted in chapter 1, put through every check (one page load)."""
+    copy = tmp_path_factory.mktemp("defective") / "html"
+    shutil.copytree(built_book, copy)
+    chapter = copy / "chapters" / "01_background.html"
+    html = chapter.read_text(encoding="utf-8")
+    figures = re.findall(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', html)
+    assert len(figures) >= 2, "chapter 1 needs two figures to plant defects in"
+    first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
+    _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
+    _make_transparent((chapter.parent / figures[1]).resolve())
+    _plant(chapter, "</head>", "<style>.highlight .n { color: #e8e8e8 !important; } "
+                               "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
+    _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a>'
+                                  '<p style="color: #c8c8c8">Planted faint text.</p>'
+                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p></article>')
+    _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
+
+    server, url = serve(copy)
     try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html", dark=True)
-        problems = dark_mode_figure_problems(loaded.page)
+        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
+        found = {"page": loaded.problems + image_problems(loaded.page), "code": code_contrast_problems(loaded.page),
+                 "light": contrast_violations(loaded.page)}
+        switch_to_dark(loaded.page)
+        found |= {"dark figures": dark_mode_figure_problems(loaded.page), "dark": contrast_violations(loaded.page)}
         loaded.close()
     finally:
         server.shutdown()
-    assert any("transparent" in problem for problem in problems), problems
+    found["links"], _ = link_problems(copy)
+    return found
+
+
+def test_checks_catch_an_image_without_alt_a_broken_anchor_and_a_throwing_page(planted):
+    assert any("has no alt text" in problem for problem in planted["page"]), planted["page"]
+    assert any("planted page error" in problem for problem in planted["page"]), planted["page"]
+    assert any("#no-such-anchor" in problem for problem in planted["links"]), planted["links"]
+
+
+def test_contrast_checks_catch_faint_text_and_faint_code_in_either_theme(planted):
+    def flagged(violations):
+        return " ".join(node["html"] for violation in violations for node in violation["nodes"])
+
+    assert any(problem.startswith("code token .n ") for problem in planted["code"]), planted["code"]
+    assert "Planted faint text" in flagged(planted["light"]), planted["light"]
+    assert "fades into the dark theme" in flagged(planted["dark"]), planted["dark"]
+    assert "fades into the dark theme" not in flagged(planted["light"]), planted["light"]
+
+
+def test_dark_check_catches_a_transparent_figure(planted):
+    assert any("transparent" in problem for problem in planted["dark figures"]), planted["dark figures"]

@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import BUILD_CACHE, CHAPTERS, ROOT, book
+from conftest import BUILD_CACHE, CHAPTERS, RUN_STATE, book
 from test_assignments import executed
 
 SENTINEL = "Reference solution"
@@ -90,11 +90,11 @@ def _shown(output) -> dict:
 
 
 @pytest.mark.parametrize("path", _with_solutions(), ids=lambda path: path.stem)
-def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book, handout_runs):
+def test_student_pages_show_the_outputs_a_student_run_produces(path, handout_runs, built_book):
     """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
     taken off the page; so every other output must be what the notebook without solutions produces by itself."""
     source = nbformat.read(path, as_version=4)
-    handout = nbformat.read(ROOT / "_build" / "student" / "notebooks" / "chapters" / path.name, as_version=4)
+    handout = nbformat.read(RUN_STATE / "handout" / "chapters" / path.name, as_version=4)
     shown_cells = [cell for cell in executed(BUILD_CACHE, source, "the build").cells
                    if cell.cell_type == "code" and not book.is_solution(cell)]
     student_cells = [cell for cell in executed(handout_runs, handout, "running the handed-out notebook").cells
