@@ -237,6 +237,8 @@ def _shrink_chart(path: Path) -> None:
     from PIL import Image
 
     with Image.open(path) as image:
+        if image.mode == "P" and "transparency" not in image.info:
+            return  # shrunk already
         image.load()
     if image.mode in {"RGBA", "LA", "P"} and image.convert("RGBA").getextrema()[3][0] < 255:
         return
@@ -287,6 +289,32 @@ class StudentEditionPages(SphinxTransform):
                     cell.remove(output)
 
 
+_charts_shrinking: dict = {}
+
+
+def shrink_charts_while_writing(app, env):
+    """Start shrinking the notebooks' chart images, in the build's own folder, while Sphinx writes the pages.
+
+    Writing is one core of Python; Pillow releases the GIL, so the other core shrinks the charts meanwhile.
+    Only files under the build folder are touched, never a source.
+    """
+    build_folder = Path(app.outdir).resolve().parent
+    charts = [path for path in (Path(app.srcdir, name).resolve() for name in env.images)
+              if path.suffix == ".png" and build_folder in path.parents and path.exists()]
+    pool = ThreadPoolExecutor()
+    _charts_shrinking[id(app)] = (pool, [pool.submit(_shrink_chart, path) for path in charts])
+
+
+def charts_shrunk(app):
+    """Wait for the charts just before Sphinx copies them into the site (``html-collect-pages`` comes first)."""
+    pool, jobs = _charts_shrinking.pop(id(app), (None, []))
+    for job in jobs:
+        job.result()
+    if pool is not None:
+        pool.shutdown()
+    return []
+
+
 def slim_output(app, exception):
     """Leave out what readers' browsers would download for nothing."""
     if exception or app.builder.format != "html":
@@ -295,7 +323,7 @@ def slim_output(app, exception):
     for source_map in outdir.glob("_static/**/*.map"):
         source_map.unlink()
     (outdir / "_static" / "scripts" / "fontawesome.js").unlink(missing_ok=True)
-    # Pillow releases the GIL while it quantises and encodes, so threads use every core.
+    # Charts from the notebooks are shrunk already (shrink_charts_while_writing); this catches any other.
     with ThreadPoolExecutor() as pool:
         list(pool.map(_shrink_chart, outdir.glob("_images/*.png")))
     for page in outdir.rglob("*.html"):
@@ -361,6 +389,8 @@ def setup(app):
     app.add_directive("claims", ClaimsDirective)
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
+    app.connect("env-updated", shrink_charts_while_writing)
+    app.connect("html-collect-pages", charts_shrunk)
     app.connect("build-finished", slim_output)
     app.add_config_value("book_edition", "instructor", "env", types=[str])
     app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
