@@ -78,6 +78,9 @@ def once_per_run(name: str, run_id: str, action) -> None:
 
 # ---- nbval's runs go into the build's execution cache ------------------------------------------------------
 
+LONG_TEST_FILES = {"test_browser_checks.py", "test_build.py"}
+
+
 def _is_nbval_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
 
@@ -102,7 +105,8 @@ class NbvalRunsFeedTheBuildCache:
     def pytest_collection_modifyitems(self, items):
         # Notebooks first, longest first: the builds wait for them, so with pytest-xdist's --dist loadfile and
         # --no-loadscope-reorder every notebook is handed out before any test that waits (no deadlock). Then the
-        # test files that run the handed-out notebooks, which wait for nothing, so that they start early.
+        # test files that run the handed-out notebooks, which wait for nothing, so that they start early; then
+        # the long test files; the short ones and the one-page browser tests last, to even out the two workers.
         code_cells = {}
         for item in items:
             if _is_nbval_cell(item):
@@ -111,7 +115,9 @@ class NbvalRunsFeedTheBuildCache:
         def order(item):
             if _is_nbval_cell(item):
                 return (0, -code_cells[item.parent])
-            return (1, 0) if "handout_runs" in getattr(item, "fixturenames", ()) else (2, 0)
+            if "handout_runs" in getattr(item, "fixturenames", ()):
+                return (1, 0)
+            return (2, 0) if Path(item.path).name in LONG_TEST_FILES else (3, 0)
 
         items.sort(key=order)
 

@@ -33,7 +33,7 @@ def test_a_raising_cell_and_a_broken_reference_each_fail_the_build(tmp_path):
         "the broken reference was not reported against its page:\n" + "\n".join(problems)
 
 
-def test_execution_cache_is_emptied_when_data_or_requirements_change(tmp_path, monkeypatch):
+def test_execution_cache_is_emptied_when_data_requirements_or_sources_change(tmp_path, monkeypatch):
     book_copy = copy_book(tmp_path / "book")
     requirements = tmp_path / "requirements.txt"
     requirements.write_text((ROOT / "requirements.txt").read_text())
@@ -58,3 +58,6 @@ def test_execution_cache_is_emptied_when_data_or_requirements_change(tmp_path, m
     helper = book_copy / "chapters" / "bookdata.py"
     assert not cache_survives(lambda: helper.write_text(helper.read_text() + "\n")), \
         "the helper module changed, yet executed notebooks were kept"
+    bibliography = book_copy / "references.bib"  # the loader checks every source key against it
+    assert not cache_survives(lambda: bibliography.write_text(bibliography.read_text() + "\n")), \
+        "references.bib changed, yet executed notebooks were kept"
