@@ -175,7 +175,7 @@ def execute_now(book: Path, output: Path) -> None:
     """Run the notebooks that are not in the execution cache yet (emptying it first if their inputs changed)."""
     cache = (output / "_build" / ".jupyter_cache").resolve()  # the student edition links to the instructor's
     if prepare_cache(book, cache):
-        print("Inputs of the notebooks changed (data, packages or helper module): the execution cache was emptied.")
+        print("Inputs of the notebooks changed (data, sources, packages, helper module or style): the execution cache was emptied.")
     execute_in_parallel(book, cache)
 
 
