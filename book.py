@@ -62,10 +62,6 @@ def strict_build_command(python: Path, book: Path, output: Path, executed: bool 
     return [python, Path(__file__).resolve(), "strict-build", book, output, *(["--executed"] if executed else [])]
 
 
-def strict_build(python: Path, book: Path, output: Path) -> int:
-    return run(strict_build_command(python, book, output))
-
-
 def inputs_fingerprint(book: Path) -> str:
     """What executed notebooks depend on besides their own code: data and sources, helper module, style, packages."""
     digest = hashlib.sha256()
@@ -115,13 +111,11 @@ def execute_in_parallel(book: Path, cache_path: Path) -> None:
     execute_notebooks(notebooks, cache_path, timeout=config["execute"]["timeout"])
 
 
-def _execute(job: tuple[Path, int]):
+def _execute(job: tuple):
     """Run one notebook in its own folder; return it executed, or the error that stopped it."""
-    import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
-    path, timeout = job
-    notebook = nbformat.read(path, as_version=4)
+    path, notebook, timeout = job
     try:
         result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
     except Exception as error:  # a kernel that died, say: reported by the build, which runs it again
@@ -145,15 +139,16 @@ def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> 
     cache = get_cache(cache_path)
     missing = []
     for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
         try:
-            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+            cache.match_cache_notebook(notebook)
         except KeyError:
-            missing.append(path)
+            missing.append((path, notebook, timeout))
     if not missing:
         return
-    missing.sort(key=lambda path: path.stat().st_size, reverse=True)
+    missing.sort(key=lambda job: job[0].stat().st_size, reverse=True)
     with multiprocessing.get_context("fork").Pool(min(len(missing), os.cpu_count() or 1)) as pool:
-        for path, notebook, seconds, error in pool.imap_unordered(_execute, [(path, timeout) for path in missing]):
+        for path, notebook, seconds, error in pool.imap_unordered(_execute, missing):
             if error is None:
                 cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
                                             check_validity=False, overwrite=True)
@@ -309,22 +304,25 @@ def publish_student_edition(stage: Path) -> Path:
 
 def build(python: Path, edition: str) -> int:
     """Build one edition, or both: the notebooks run once, then the two Sphinx builds run side by side."""
-    editions = ["instructor", "student"] if edition == "both" else [edition]
+    both = edition == "both"
+    editions = ["instructor", "student"] if both else [edition]
     books = {"instructor": (ROOT, ROOT)}
     if "student" in editions:
         books["student"] = (prepare_student_stage(), STUDENT)
-    if len(editions) == 2:
+    if both:
         code = run([python, Path(__file__).resolve(), "execute", ROOT, ROOT])
         if code:
             return code
-    logs = {name: (STUDENT / "build.log" if name == "student" and len(editions) == 2 else None) for name in editions}
+    logs = {name: (STUDENT / "build.log" if name == "student" and both else None) for name in editions}
     processes = {}
     for name in editions:
         # With both editions, the student build writes to a log so the two outputs do not interleave.
         output = logs[name].open("w") if logs[name] else None
-        command = strict_build_command(python, *books[name], executed=len(editions) == 2)
+        command = strict_build_command(python, *books[name], executed=both)
         processes[name] = subprocess.Popen([str(part) for part in command],
                                            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None)
+        if output is not None:
+            output.close()  # the build process holds its own copy of the file
     codes = {name: process.wait() for name, process in processes.items()}
     for name in editions:
         if codes[name]:

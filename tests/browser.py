@@ -115,10 +115,6 @@ def switch_theme(page, theme: str) -> None:
     assert reached == theme, f"the theme button did not switch the page to the {theme} theme"
 
 
-def switch_to_dark(page) -> None:
-    switch_theme(page, "dark")
-
-
 def flatten_code(page) -> None:
     """Turn highlighted code into plain text, once its colours have been checked (code_contrast_problems).
 

@@ -30,6 +30,12 @@ sys.path.insert(0, str(CHAPTERS))
 sys.path.insert(0, str(ROOT))
 import book  # noqa: E402  (the README's build command: the tests build exactly as it does)
 
+sys.path.insert(0, str(ROOT / "_ext"))
+from book_hooks import CHECK_CALL  # noqa: E402, F401  (the cells whose verdicts the student pages hide)
+
+WITH_SOLUTIONS = [path for path in sorted(CHAPTERS.glob("*.ipynb"))
+                  if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
+
 copy_book = book.copy_book
 
 
@@ -139,9 +145,10 @@ class NbvalRunsFeedTheBuildCache:
             return
         path = Path(item.parent.path)
         run_id = current_run_id(self.config)
+        outputs = self.outputs.pop(path, {})
         if path.parent == CHAPTERS and path not in self.failed:
             prepare_build_cache(run_id)
-            self._store(path, item.parent.nb, self.outputs.pop(path, {}))
+            self._store(path, item.parent.nb, outputs)
         RUN_STATE.mkdir(parents=True, exist_ok=True)
         _notebook_marker(path).write_text(run_id)
 
@@ -236,9 +243,7 @@ def handout_runs(run_id) -> Path:
     def execute():
         book.write_handout(ROOT, handout)
         book.prepare_cache(handout, cache)
-        notebooks = [handout / "chapters" / path.name for path in sorted(CHAPTERS.glob("*.ipynb"))
-                     if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
-        book.execute_notebooks(notebooks, cache, timeout=600)
+        book.execute_notebooks([handout / "chapters" / path.name for path in WITH_SOLUTIONS], cache, timeout=600)
 
     once_per_run("handout-runs", run_id, execute)
     return cache

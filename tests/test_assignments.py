@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import matplotlib
 
@@ -22,19 +21,11 @@ import pytest  # noqa: E402
 from jupyter_cache import get_cache  # noqa: E402
 
 import bookdata  # noqa: E402
-from conftest import BUILD_CACHE, CHAPTERS, ROOT, RUN_STATE  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-import book  # noqa: E402  (book.py: the solution tag and the instructor-only pages)
+from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, RUN_STATE, book  # noqa: E402  (book: book.py)
 
 ASSIGNMENTS = sorted(CHAPTERS.glob("assignment_*.ipynb"))
-CHECK_CALL = re.compile(r"bookdata\.check(?:_text|_figure)?\(")
 CHECK_LINE = re.compile(r"^(✅|⏳|❌) (\S+?)(?::| looks right)(.*)$")
 MARKER = "Reference solution"
-
-
-def _is_solution(cell) -> bool:
-    return book.SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
 def executed(cache_path, notebook, by: str):
@@ -42,16 +33,17 @@ def executed(cache_path, notebook, by: str):
 
     The cache matches on code cells. A notebook that could not be executed is not in the cache: that fails here.
     """
+    cache = get_cache(cache_path)
     try:
-        record = get_cache(cache_path).match_cache_notebook(notebook)
+        record = cache.match_cache_notebook(notebook)
     except KeyError:
         pytest.fail(f"{by} did not execute this notebook successfully (no entry in {cache_path})")
-    return get_cache(cache_path).get_cache_bundle(record.pk).nb
+    return cache.get_cache_bundle(record.pk).nb
 
 
 def _check_calls(notebook) -> int:
     return sum(len(CHECK_CALL.findall(cell.source)) for cell in notebook.cells
-               if cell.cell_type == "code" and not _is_solution(cell))
+               if cell.cell_type == "code" and not book.is_solution(cell))
 
 
 def _check_lines(notebook) -> list[re.Match]:
@@ -99,7 +91,7 @@ def test_student_notebook_runs_and_every_check_says_not_yet_done(editions):
 
 def test_student_notebook_holds_no_solution(editions):
     path, _, _, student = editions
-    leaks = [index for index, cell in enumerate(student.cells) if MARKER in cell.source or _is_solution(cell)]
+    leaks = [index for index, cell in enumerate(student.cells) if MARKER in cell.source or book.is_solution(cell)]
     assert not leaks, f"{path.name}: student edition cells {leaks} still carry a solution"
 
 
@@ -111,10 +103,10 @@ def test_student_notebook_prints_no_reference_answer(editions):
 
 def test_solution_cells_are_marked_and_only_they_are(editions):
     path, source, _, _ = editions
-    solutions = [cell for cell in source.cells if _is_solution(cell)]
+    solutions = [cell for cell in source.cells if book.is_solution(cell)]
     assert solutions, f"{path.name}: no solution cells"
     unmarked = [cell.source[:60] for cell in solutions if MARKER not in cell.source]
-    marked_elsewhere = [cell.source[:60] for cell in source.cells if not _is_solution(cell) and MARKER in cell.source]
+    marked_elsewhere = [cell.source[:60] for cell in source.cells if not book.is_solution(cell) and MARKER in cell.source]
     assert not unmarked, f"{path.name}: solution cells without '{MARKER}': {unmarked}"
     assert not marked_elsewhere, f"{path.name}: non-solution cells mention '{MARKER}': {marked_elsewhere}"
     for cell in solutions:
@@ -128,7 +120,7 @@ def test_each_reference_solution_comes_before_the_check_it_feeds(editions):
     last_check = max(index for index, cell in enumerate(source.cells)
                      if cell.cell_type == "code" and CHECK_CALL.search(cell.source))
     late = [index for index, cell in enumerate(source.cells)
-            if cell.cell_type == "code" and _is_solution(cell) and index > last_check]
+            if cell.cell_type == "code" and book.is_solution(cell) and index > last_check]
     assert not late, f"{path.name}: solution code cells {late} come after the last check, so no check tests them"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from browser import (ARTIFACTS, LoadedPage, code_contrast_problems, contrast_violations, dark_mode_figure_problems,
-                     image_problems, link_problems, page_url, serve, switch_to_dark)
+                     image_problems, link_problems, page_url, serve, switch_theme)
 
 
 def test_every_internal_link_and_anchor_resolves(built_book):
@@ -40,7 +40,7 @@ def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, tab, 
         loaded = LoadedPage(browser, page_url(site, name), tab=tab)
         for theme in ("light", "dark"):
             if theme == "dark":
-                switch_to_dark(loaded.page)
+                switch_theme(loaded.page, "dark")
             path = ARTIFACTS / f"{name.split('/')[-1]}-{theme}.png"
             loaded.page.screenshot(path=str(path), full_page=False)
             assert path.stat().st_size > 10_000, f"{path.name} looks empty"
@@ -97,7 +97,7 @@ def planted(built_book, browser, tmp_path_factory) -> dict:
         loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
         found = {"page": loaded.problems + image_problems(loaded.page), "code": code_contrast_problems(loaded.page),
                  "light": contrast_violations(loaded.page)}
-        switch_to_dark(loaded.page)
+        switch_theme(loaded.page, "dark")
         found |= {"dark figures": dark_mode_figure_problems(loaded.page), "dark": contrast_violations(loaded.page)}
         loaded.close()
     finally:

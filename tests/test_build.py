@@ -25,11 +25,13 @@ def test_a_raising_cell_and_a_broken_reference_each_fail_the_build(tmp_path):
 
     result = strict_build(book_copy, tmp_path / "out")
 
-    problems = [line for line in (result.stdout + result.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
+    output = result.stdout + result.stderr
+    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
     assert result.returncode != 0, "a cell raised and a reference is broken, yet the strict build exited 0"
-    assert any("planted" in line and "planted failure" in line or "planted.ipynb" in line and "Executing notebook failed" in line
-               for line in problems), "the failing cell was not reported against its notebook:\n" + "\n".join(problems)
-    assert any("index" in line and "fig-that-does-not-exist" in line for line in problems), \
+    assert any("chapters/planted.ipynb" in line and "Executing notebook failed" in line for line in problems), \
+        "the failing notebook was not reported by name:\n" + "\n".join(problems)
+    assert "RuntimeError" in output and "planted failure" in output, "the failing cell's error was not shown"
+    assert any("chapters/index.md" in line and "fig-that-does-not-exist" in line for line in problems), \
         "the broken reference was not reported against its page:\n" + "\n".join(problems)
 
 

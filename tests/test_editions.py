@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-import re
-
 import nbformat
 import pytest
 
-from conftest import BUILD_CACHE, CHAPTERS, RUN_STATE, book
+from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, RUN_STATE, WITH_SOLUTIONS, book
 from test_assignments import executed
 
 SENTINEL = "Reference solution"
-CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")  # as in _ext/book_hooks.py
-
-
-def _with_solutions():
-    return [path for path in sorted(CHAPTERS.glob("*.ipynb"))
-            if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
 
 
 def _notebooks():
@@ -31,7 +24,7 @@ def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():
     solution_cells = 0
     for path in _notebooks():
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
-            tagged = book.SOLUTION_TAG in cell.metadata.get("tags", [])
+            tagged = book.is_solution(cell)
             solution_cells += tagged
             if tagged:
                 assert SENTINEL in cell.source, f"{path.name} cell {index}: a solution cell without '{SENTINEL}'"
@@ -65,9 +58,8 @@ def test_student_edition_contains_no_solution_anywhere(student_edition):
 
 def test_instructor_edition_shows_the_solutions(built_book):
     pages_with_solutions = _files_containing(built_book, SENTINEL)
-    for path in _notebooks():
-        if any(book.SOLUTION_TAG in cell.metadata.get("tags", []) for cell in nbformat.read(path, as_version=4).cells):
-            assert f"chapters/{path.stem}.html" in pages_with_solutions, f"{path.stem}: solution missing from the instructor page"
+    for path in WITH_SOLUTIONS:
+        assert f"chapters/{path.stem}.html" in pages_with_solutions, f"{path.stem}: solution missing from the instructor page"
 
 
 def test_instructor_guide_is_only_in_the_instructor_edition(built_book, student_edition):
@@ -89,7 +81,7 @@ def _shown(output) -> dict:
     return {key: output[key] for key in ("output_type", "name", "text", "data", "ename", "evalue") if key in output}
 
 
-@pytest.mark.parametrize("path", _with_solutions(), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=lambda path: path.stem)
 def test_student_pages_show_the_outputs_a_student_run_produces(path, handout_runs, built_book):
     """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
     taken off the page; so every other output must be what the notebook without solutions produces by itself."""
