@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -74,6 +75,7 @@ class _Anchors(HTMLParser):
             self.row_links.setdefault(self._row, []).append(attributes["href"])
 
 
+@functools.cache  # each chapter page is parsed once, not once for every claim that links to it
 def _anchors(path: Path) -> _Anchors:
     parser = _Anchors()
     parser.feed(path.read_text(encoding="utf-8"))

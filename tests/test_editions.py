@@ -82,9 +82,10 @@ def _shown(output) -> dict:
 
 
 @pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=lambda path: path.stem)
-def test_student_pages_show_the_outputs_a_student_run_produces(path, handout_runs, built_book):
+def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book, handout_runs):
     """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
     taken off the page; so every other output must be what the notebook without solutions produces by itself."""
+    # built_book first: this worker builds the editions while the worker with test_assignments.py runs the handouts.
     source = nbformat.read(path, as_version=4)
     handout = nbformat.read(RUN_STATE / "handout" / "chapters" / path.name, as_version=4)
     shown_cells = [cell for cell in executed(BUILD_CACHE, source, "the build").cells
