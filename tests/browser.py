@@ -106,8 +106,10 @@ def page_url(site: str, name: str) -> str:
 def switch_theme(page, theme: str) -> None:
     """Switch to the "dark" or "light" theme with the page's own theme button (each click moves to its next mode)."""
     # The theme fades colours from one mode to the other; without the fade they are final at once.
-    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
     reached = page.evaluate("""theme => {
+        const still = document.createElement('style');
+        still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+        document.head.append(still);
         const button = [...document.querySelectorAll('.theme-switch-button')].find(b => b.offsetParent !== null);
         for (let click = 0; click < 3 && document.documentElement.dataset.theme !== theme; click++) button.click();
         return document.documentElement.dataset.theme;
@@ -130,7 +132,8 @@ def flatten_code(page) -> None:
 def image_problems(page) -> list[str]:
     """Images need alt text that says something; figures need a caption."""
     problems = []
-    for image in page.eval_on_selector_all("article img", "els => els.map(e => [e.getAttribute('alt'), e.getAttribute('src')])"):
+    # page.evaluate, not Playwright's selector helpers: those inject a script into every page, a third of this check.
+    for image in page.evaluate("[...document.querySelectorAll('article img')].map(e => [e.getAttribute('alt'), e.getAttribute('src')])"):
         alt, src = image
         name = Path(urlsplit(src or "").path).name
         if not alt or not alt.strip():
@@ -139,7 +142,7 @@ def image_problems(page) -> list[str]:
             problems.append(f"image {name} has a file name for alt text: {alt!r}")
         elif len(alt.split()) < 5:
             problems.append(f"image {name} has alt text too short to describe a chart: {alt!r}")
-    for figure in page.eval_on_selector_all("article figure", "els => els.map(e => [e.id, !!e.querySelector('figcaption')])"):
+    for figure in page.evaluate("[...document.querySelectorAll('article figure')].map(e => [e.id, !!e.querySelector('figcaption')])"):
         figure_id, has_caption = figure
         if not has_caption:
             problems.append(f"figure {figure_id or '(no id)'} has no caption")
@@ -160,7 +163,7 @@ def contrast_ratio(first, second) -> float:
 
 
 FIGURE_PIXELS = """
-async (img) => {
+async () => Promise.all([...document.querySelectorAll('article figure img')].map(async (img) => {
   await img.decode().catch(() => {});
   const canvas = document.createElement('canvas');
   canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
@@ -175,7 +178,7 @@ async (img) => {
     if (data[i + 3] === 255 && sum < darkestSum) { darkestSum = sum; darkest = Array.from(data.slice(i, i + 4)); }
   }
   return {corners, darkest, src: img.getAttribute('src')};
-}
+}))
 """
 
 
@@ -183,8 +186,7 @@ def dark_mode_figure_problems(page) -> list[str]:
     """In the dark theme a figure must keep its own opaque background, with its ink legible on it."""
     problems = []
     assert page.evaluate("document.documentElement.dataset.theme") == "dark", "the page did not switch to the dark theme"
-    for handle in page.query_selector_all("article figure img"):
-        pixels = handle.evaluate(FIGURE_PIXELS)
+    for pixels in page.evaluate(FIGURE_PIXELS):
         name = Path(urlsplit(pixels["src"]).path).name
         transparent = [corner for corner in pixels["corners"] if corner[3] < 255]
         if transparent:
@@ -206,14 +208,24 @@ COLOUR_HELPERS = """
     }
     return [255, 255, 255];
   };
+  const opacity = (element) => {
+    let product = 1;
+    for (; element; element = element.parentElement) product *= Number(getComputedStyle(element).opacity);
+    return product;
+  };
 """
 
 CODE_COLOURS = """
 () => {""" + COLOUR_HELPERS + """
-  const pairs = new Map();
+  const pairs = new Map(), styled = new Set();
   for (const block of document.querySelectorAll('article .highlight pre')) {
+    const blockPaper = background(block).join();
     for (const element of [block, ...block.querySelectorAll('span')]) {
       if (!element.textContent.trim()) continue;
+      // Pygments colours a token by its class: a token styled like one already seen on the same paper has its colours.
+      const styling = [element.className, element.parentElement.className, element.getAttribute('style'), blockPaper].join('|');
+      if (element !== block && styled.has(styling)) continue;
+      styled.add(styling);
       const ink = rgba(getComputedStyle(element).color), paper = background(element);
       const key = ink.join() + '|' + paper.join();
       if (!pairs.has(key)) pairs.set(key, {ink, paper, token: element.className || 'pre', text: element.textContent.slice(0, 30)});
@@ -223,16 +235,12 @@ CODE_COLOURS = """
 }
 """
 
-# Marks one element for each distinct look of text (colour, background, size, weight, opacity, shadow).
+# Marks one element for each distinct look of text (colour, background, size, weight, opacity, shadow) that is
+# not among the looks already checked; returns how many looks the page has and the looks it marked.
 TEXT_STYLE_SAMPLES = """
-() => {""" + COLOUR_HELPERS + """
-  const opacity = (element) => {
-    let product = 1;
-    for (; element; element = element.parentElement) product *= Number(getComputedStyle(element).opacity);
-    return product;
-  };
+(checked) => {""" + COLOUR_HELPERS + """
   document.querySelectorAll('[data-contrast-sample]').forEach(element => element.removeAttribute('data-contrast-sample'));
-  const seen = new Set();
+  const seen = new Set(), marked = [], known = new Set(checked);
   for (const element of document.body.querySelectorAll('*')) {
     if (element.closest('.highlight')) continue;
     if (![...element.childNodes].some(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim())) continue;
@@ -241,8 +249,51 @@ TEXT_STYLE_SAMPLES = """
                   opacity(element), style.textShadow, style.visibility].join('|');
     if (!seen.has(look)) {
       seen.add(look);
-      element.setAttribute('data-contrast-sample', '');
+      if (!known.has(look)) {
+        marked.push(look);
+        element.setAttribute('data-contrast-sample', '');
+      }
     }
+  }
+  return {looks: seen.size, marked};
+}
+"""
+
+# Marks one link of each distinct look among those axe-core's link-in-text-block rule applies to (links within
+# text): the rule compares a link with the block of text around it, so the look is the pair. The properties are
+# those the rule reads: colours, background, borders, outline, font and text decoration, and generated content.
+LINK_STYLE_SAMPLES = """
+() => {""" + COLOUR_HELPERS + """
+  const PROPERTIES = ['color', 'background-image', 'border-top', 'border-bottom', 'outline', 'font-family', 'font-size',
+                      'font-weight', 'font-style', 'text-decoration', 'display'];
+  const BLOCKS = ['block', 'list-item', 'table', 'flex', 'grid', 'inline-block'];
+  const isBlock = (element) => {
+    const display = getComputedStyle(element).display;
+    return BLOCKS.includes(display) || display.startsWith('table-');
+  };
+  const look = (element) => {
+    const style = getComputedStyle(element);
+    return [...PROPERTIES.map(property => style.getPropertyValue(property)), background(element).join(), opacity(element),
+            getComputedStyle(element, '::before').content, getComputedStyle(element, '::after').content].join('|');
+  };
+  const rule = axe._audit.rules.find(rule => rule.id === 'link-in-text-block');
+  const seen = new Set();
+  axe.setup(document);  // the rule's own test of which links it applies to reads axe-core's tree of the page
+  try {
+    for (const link of document.querySelectorAll('a[href], [role=link]')) {
+      link.removeAttribute('data-link-sample');
+      const node = axe.utils.getNodeFromTree(link);
+      if (!node || !rule.matches(link, node)) continue;
+      let block = link.parentElement;
+      while (block && !isBlock(block)) block = block.parentElement;
+      const pair = look(link) + '||' + (block ? look(block) : '');
+      if (!seen.has(pair)) {
+        seen.add(pair);
+        link.setAttribute('data-link-sample', '');
+      }
+    }
+  } finally {
+    axe.teardown();
   }
   return seen.size;
 }
@@ -266,32 +317,70 @@ def code_contrast_problems(page) -> list[str]:
     return problems
 
 
-def _axe(page, options: dict) -> list[dict]:
+class CheckedLooks:
+    """The looks of text whose contrast this test run has checked, per theme, shared by pytest-xdist's workers.
+
+    The pages of the book share most of their looks (55 across 18 pages, against 561 page by page): a look
+    that one page's check has judged is not checked again on the next, where it would get the same verdict.
+    Each worker appends to a file of its own in ``folder``, a folder for this run alone.
+    """
+
+    def __init__(self, folder: Path, worker: str):
+        self.folder, self.worker = folder, worker
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def checked(self, theme: str) -> list[str]:
+        return [look for path in self.folder.glob(f"{theme}-*.txt") for look in path.read_text(encoding="utf-8").splitlines()]
+
+    def record(self, theme: str, looks: list[str]) -> None:
+        with (self.folder / f"{theme}-{self.worker}.txt").open("a", encoding="utf-8") as file:
+            file.writelines(look + "\n" for look in looks)
+
+
+def _axe(page, options: dict, looks: CheckedLooks | None) -> list[dict]:
     """Run axe-core on the page (loaded into it once) and return its violations."""
     from axe_playwright_python.sync_playwright import Axe
 
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(Axe().axe_script)
-        # Colour contrast is checked on the elements TEXT_STYLE_SAMPLES marks (see contrast_violations).
-        page.evaluate("axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'}]})")
-    assert page.evaluate(TEXT_STYLE_SAMPLES) > 0, "no text found to check for contrast"
-    return page.evaluate("options => axe.run(document, options).then(results => results.violations)",
-                         {"resultTypes": ["violations"], **options})
+        # Colour contrast and links within text are checked on the elements TEXT_STYLE_SAMPLES and
+        # LINK_STYLE_SAMPLES mark (see contrast_violations).
+        page.evaluate("axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'},"
+                      " {id: 'link-in-text-block', selector: '[data-link-sample]'}]})")
+    theme = page.evaluate("document.documentElement.dataset.theme")
+    samples = page.evaluate(TEXT_STYLE_SAMPLES, looks.checked(theme) if looks else [])
+    assert samples["looks"] > 0, "no text found to check for contrast"
+    contrast_only = options.get("runOnly") == ["color-contrast"]
+    if contrast_only and not samples["marked"]:
+        return []  # every look of text on the page was checked already
+    if not contrast_only:
+        page.evaluate(LINK_STYLE_SAMPLES)
+    violations = page.evaluate("options => axe.run(document, options).then(results => results.violations)",
+                               {"resultTypes": ["violations"], **options})
+    if looks:
+        looks.record(theme, samples["marked"])
+    return violations
 
 
-def contrast_violations(page) -> list[dict]:
+def contrast_violations(page, looks: CheckedLooks | None = None) -> list[dict]:
     """axe-core's colour-contrast rule on one element of each distinct look of text on the page.
 
     Elements that look alike get the same verdict, and a chapter has thousands of them (table cells, list items):
-    checking one of each is what makes checking every page in both themes affordable. Highlighted code is left
-    to ``code_contrast_problems``.
+    checking one of each is what makes checking every page in both themes affordable. With ``looks``, the looks
+    already checked on other pages are left out. Highlighted code is left to ``code_contrast_problems``.
     """
-    return _axe(page, {"runOnly": ["color-contrast"]})
+    return _axe(page, {"runOnly": ["color-contrast"]}, looks)
 
 
-def accessibility_violations(page) -> list[dict]:
-    """Every axe-core rule on the whole page; colour contrast as in ``contrast_violations``."""
-    return _axe(page, {})
+def accessibility_violations(page, looks: CheckedLooks | None = None) -> list[dict]:
+    """Every axe-core rule on the whole page; colour contrast as in ``contrast_violations``, and links within text
+    on one link of each look (the bibliography has hundreds, alike), as in ``link_violations``."""
+    return _axe(page, {}, looks)
+
+
+def link_violations(page) -> list[dict]:
+    """axe-core's rule that links within text stand out from it, on one link of each look."""
+    return _axe(page, {"runOnly": ["link-in-text-block"]}, None)
 
 
 class _LinkCollector(HTMLParser):

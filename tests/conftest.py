@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, open_tab, serve
+from browser import CHROMIUM, CHROMIUM_ARGS, CheckedLooks, open_tab, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -269,6 +269,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def checked_looks(tmp_path_factory, worker_id) -> CheckedLooks:
+    """The looks of text checked for contrast so far in this run, by any worker (see browser.CheckedLooks)."""
+    # Under pytest-xdist the parent of a worker's temporary folder belongs to this run and to all its workers.
+    run_folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return CheckedLooks(run_folder / "checked-looks", worker_id)
 
 
 @pytest.fixture(scope="session")

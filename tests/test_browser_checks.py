@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import (ARTIFACTS, LoadedPage, code_contrast_problems, contrast_violations, dark_mode_figure_problems,
-                     image_problems, link_problems, page_url, serve, switch_theme)
+from browser import (ARTIFACTS, CheckedLooks, LoadedPage, code_contrast_problems, contrast_violations,
+                     dark_mode_figure_problems, image_problems, link_problems, link_violations, page_url, serve,
+                     switch_theme)
 
 
 def test_every_internal_link_and_anchor_resolves(built_book):
@@ -89,14 +90,20 @@ def planted(built_book, browser, tmp_path_factory) -> dict:
                                "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
     _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a>'
                                   '<p style="color: #c8c8c8">Planted faint text.</p>'
-                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p></article>')
+                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p>'
+                                  '<p>Planted text, long enough to be a block of text around a link, with <a href="02_meeting.html"'
+                                  ' style="color: #4a4a4a; text-decoration: none">a link that looks like the text</a>'
+                                  ' in the middle of a sentence that goes on after it.</p></article>')
     _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
 
     server, url = serve(copy)
     try:
         loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
+        # The page tests share the looks of text they have checked; the planted page's faint look is new to them.
+        looks = CheckedLooks(tmp_path_factory.mktemp("checked-looks"), "planted")
         found = {"page": loaded.problems + image_problems(loaded.page), "code": code_contrast_problems(loaded.page),
-                 "light": contrast_violations(loaded.page)}
+                 "light": contrast_violations(loaded.page, looks), "light, looks checked": contrast_violations(loaded.page, looks),
+                 "links in text": link_violations(loaded.page)}
         switch_theme(loaded.page, "dark")
         found |= {"dark figures": dark_mode_figure_problems(loaded.page), "dark": contrast_violations(loaded.page)}
         loaded.close()
@@ -118,8 +125,15 @@ def test_contrast_checks_catch_faint_text_and_faint_code_in_either_theme(planted
 
     assert any(problem.startswith("code token .n ") for problem in planted["code"]), planted["code"]
     assert "Planted faint text" in flagged(planted["light"]), planted["light"]
+    assert planted["light, looks checked"] == [], "a look of text already checked in the run was checked again"
     assert "fades into the dark theme" in flagged(planted["dark"]), planted["dark"]
     assert "fades into the dark theme" not in flagged(planted["light"]), planted["light"]
+
+
+def test_link_check_catches_a_link_that_looks_like_the_text_around_it(planted):
+    flagged = [node["html"] for violation in planted["links in text"] for node in violation["nodes"]]
+    assert any("a link that looks like the text" in html for html in flagged), planted["links in text"]
+    assert len(flagged) == 1, f"only the planted link should be flagged: {flagged}"
 
 
 def test_dark_check_catches_a_transparent_figure(planted):
