@@ -75,30 +75,30 @@ def _make_transparent(image_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def planted(built_book, browser, tmp_path_factory) -> dict:
-    """A copy of the built book with defects planted in chapter 1, put through every check (one page load)."""
+def planted(built_book, browser, tab, tmp_path_factory) -> dict:
+    """A copy of the built book with defects planted in chapter 2, put through every check (one page load)."""
     copy = tmp_path_factory.mktemp("defective") / "html"
     shutil.copytree(built_book, copy)
-    chapter = copy / "chapters" / "01_background.html"
+    chapter = copy / "chapters" / "02_meeting.html"  # figures and code, in a smaller page than chapter 1
     html = chapter.read_text(encoding="utf-8")
     figures = re.findall(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', html)
-    assert len(figures) >= 2, "chapter 1 needs two figures to plant defects in"
+    assert len(figures) >= 2, "chapter 2 needs two figures to plant defects in"
     first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
     _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
     _make_transparent((chapter.parent / figures[1]).resolve())
     _plant(chapter, "</head>", "<style>.highlight .n { color: #e8e8e8 !important; } "
                                "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
-    _plant(chapter, "</article>", '<a href="02_meeting.html#no-such-anchor">x</a>'
+    _plant(chapter, "</article>", '<a href="01_background.html#no-such-anchor">x</a>'
                                   '<p style="color: #c8c8c8">Planted faint text.</p>'
                                   '<p class="planted-dark">Planted text that fades into the dark theme.</p>'
-                                  '<p>Planted text, long enough to be a block of text around a link, with <a href="02_meeting.html"'
+                                  '<p>Planted text, long enough to be a block of text around a link, with <a href="01_background.html"'
                                   ' style="color: #4a4a4a; text-decoration: none">a link that looks like the text</a>'
                                   ' in the middle of a sentence that goes on after it.</p></article>')
     _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
 
     server, url = serve(copy)
     try:
-        loaded = LoadedPage(browser, f"{url}/chapters/01_background.html")
+        loaded = LoadedPage(browser, f"{url}/chapters/02_meeting.html", tab=tab)
         # The page tests share the looks of text they have checked; the planted page's faint look is new to them.
         looks = CheckedLooks(tmp_path_factory.mktemp("checked-looks"), "planted")
         found = {"page": loaded.problems + image_problems(loaded.page), "code": code_contrast_problems(loaded.page),
