@@ -20,6 +20,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import uuid
 import venv
 from pathlib import Path
 
@@ -111,13 +113,36 @@ def execute_in_parallel(book: Path, cache_path: Path) -> None:
     execute_notebooks(notebooks, cache_path, timeout=config["execute"]["timeout"])
 
 
+def ipc_kernels(manager_class):
+    """``manager_class`` whose kernels talk over Unix socket files of their own instead of TCP ports.
+
+    jupyter_client picks a kernel's TCP ports by binding port 0 and letting go of them before the kernel binds
+    them; with kernels starting side by side, another socket can take one first and the kernel dies with
+    "Address already in use" (jupyter_client issue 487; seen here in about one test run in ten).
+    """
+    from traitlets import default
+
+    class IpcKernelManager(manager_class):
+        @default("transport")
+        def _transport_default(self):
+            return "ipc"
+
+        @default("ip")
+        def _ip_default(self):
+            return os.path.join(tempfile.gettempdir(), f"kernel-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
+
+
 def _execute(job: tuple):
     """Run one notebook in its own folder; return it executed, or the error that stopped it."""
     from jupyter_cache.executors.utils import single_nb_execution
+    from jupyter_client import AsyncKernelManager
 
     path, notebook, timeout = job
     try:
-        result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+        result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False,
+                                     kernel_manager_class=ipc_kernels(AsyncKernelManager))
     except Exception as error:  # a kernel that died, say: reported by the build, which runs it again
         return path, notebook, 0.0, repr(error)
     return path, notebook, result.time, result.exc_string if result.err else None

@@ -176,6 +176,10 @@ class NbvalRunsFeedTheBuildCache:
 
 def pytest_configure(config):
     config.pluginmanager.register(NbvalRunsFeedTheBuildCache(config), "nbval-runs-feed-the-build-cache")
+    # nbval's kernels too talk over socket files: TCP ports picked side by side can collide (see book.ipc_kernels).
+    import nbval.kernel
+
+    nbval.kernel.KernelManager = book.ipc_kernels(nbval.kernel.KernelManager)
 
 
 SPREAD_PER_TEST = ("tests/test_browser_pages.py::",)  # independent page checks, each a few seconds
