@@ -21,14 +21,14 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import book  # noqa: E402  (book.py: the copy of the book and its table of contents, as the build reads them)
+
 REPOSITORY_FILES = ["book.py", "pytest.ini", "requirements.txt", "tests"]
 
 
 def fresh_copy(destination: Path) -> Path:
     """The repository as a new clone has it: sources, tests and requirements, no build output."""
-    sys.path.insert(0, str(ROOT))
-    import book
-
     book.copy_book(destination)
     for name in REPOSITORY_FILES:
         source = ROOT / name
@@ -54,9 +54,6 @@ def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPro
 
 def floor_seconds(copy: Path) -> float:
     """Every notebook of the book executed once, one after another, with nbclient: the cost of the content itself."""
-    sys.path.insert(0, str(ROOT))
-    import book
-
     start = time.perf_counter()
     for name in book.toc_files(copy):
         path = copy / f"{name}.ipynb"
