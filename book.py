@@ -148,12 +148,12 @@ def _execute(job: tuple):
     return path, notebook, result.time, result.exc_string if result.err else None
 
 
-def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> None:
+def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> dict[Path, str]:
     """Execute the notebooks missing from the jupyter-cache at ``cache_path``, one process per core.
 
     The longest (largest) notebooks start first and each process takes the next notebook as soon as it is free,
     which keeps every core busy to the end. A notebook that fails is not cached: the build runs it again and
-    reports the failing cell.
+    reports the failing cell. Returns the error of each notebook that failed.
     """
     import multiprocessing
 
@@ -169,14 +169,18 @@ def execute_notebooks(notebooks: list[Path], cache_path: Path, timeout: int) -> 
             cache.match_cache_notebook(notebook)
         except KeyError:
             missing.append((path, notebook, timeout))
+    failures: dict[Path, str] = {}
     if not missing:
-        return
+        return failures
     missing.sort(key=lambda job: job[0].stat().st_size, reverse=True)
     with multiprocessing.get_context("fork").Pool(min(len(missing), os.cpu_count() or 1)) as pool:
         for path, notebook, seconds, error in pool.imap_unordered(_execute, missing):
             if error is None:
                 cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
                                             check_validity=False, overwrite=True)
+            else:
+                failures[path] = error
+    return failures
 
 
 def sources_fingerprint(book: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -59,6 +60,7 @@ def current_run_id(config) -> str:
 _LOCAL_RUN_ID = uuid.uuid4().hex
 RUN_STATE = ROOT / "_build" / ".test-run"
 BUILD_CACHE = ROOT / "_build" / ".jupyter_cache"
+FAILURES = "failures.json"  # in a cache the tests filled: each notebook that failed there, with its error
 WAIT_FOR_NOTEBOOKS_SECONDS = 900
 
 
@@ -247,7 +249,9 @@ def handout_runs(run_id) -> Path:
     def execute():
         book.write_handout(ROOT, handout)
         book.prepare_cache(handout, cache)
-        book.execute_notebooks([handout / "chapters" / path.name for path in WITH_SOLUTIONS], cache, timeout=600)
+        failures = book.execute_notebooks([handout / "chapters" / path.name for path in WITH_SOLUTIONS], cache, timeout=600)
+        # The tests that read these runs report a failed notebook with its error (see test_assignments.executed).
+        (cache / FAILURES).write_text(json.dumps({path.name: error for path, error in failures.items()}, indent=1))
 
     once_per_run("handout-runs", run_id, execute)
     return cache

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -21,23 +23,26 @@ import pytest  # noqa: E402
 from jupyter_cache import get_cache  # noqa: E402
 
 import bookdata  # noqa: E402
-from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, RUN_STATE, book  # noqa: E402  (book: book.py)
+from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, FAILURES, RUN_STATE, book  # noqa: E402  (book: book.py)
 
 ASSIGNMENTS = sorted(CHAPTERS.glob("assignment_*.ipynb"))
 CHECK_LINE = re.compile(r"^(✅|⏳|❌) (\S+?)(?::| looks right)(.*)$")
 MARKER = "Reference solution"
 
 
-def executed(cache_path, notebook, by: str):
-    """The notebook as it was executed, read from a jupyter-cache (so it is not run twice).
+def executed(cache_path: Path, path: Path, by: str):
+    """The notebook at ``path`` as it was executed, read from a jupyter-cache (so it is not run twice).
 
-    The cache matches on code cells. A notebook that could not be executed is not in the cache: that fails here.
+    The cache matches on code cells. A notebook that could not be executed is not in the cache: that fails here,
+    with the notebook's error when the run recorded it (nbval reports its own failures).
     """
     cache = get_cache(cache_path)
     try:
-        record = cache.match_cache_notebook(notebook)
+        record = cache.match_cache_notebook(nbformat.read(path, as_version=4))
     except KeyError:
-        pytest.fail(f"{by} did not execute this notebook successfully (no entry in {cache_path})")
+        failures = cache_path / FAILURES
+        error = json.loads(failures.read_text()).get(path.name, "") if failures.exists() else ""
+        pytest.fail(f"{by} did not execute {path} successfully (no entry in {cache_path})" + (f":\n{error}" if error else ""))
     return cache.get_cache_bundle(record.pk).nb
 
 
@@ -61,9 +66,17 @@ def _check_lines(notebook) -> list[re.Match]:
 def editions(request, handout_runs, built_book):
     """Each assignment: (source, the run the book shows, a student's run of the handed-out notebook)."""
     source = nbformat.read(request.param, as_version=4)
-    handout = nbformat.read(RUN_STATE / "handout" / "chapters" / request.param.name, as_version=4)
-    return (request.param, source, executed(BUILD_CACHE, source, "the build"),
-            executed(handout_runs, handout, "running the handed-out notebook"))
+    return (request.param, source, executed(BUILD_CACHE, request.param, "the build"),
+            executed(handout_runs, RUN_STATE / "handout" / "chapters" / request.param.name, "running the handed-out notebook"))
+
+
+def test_a_notebook_missing_from_a_run_is_named_with_its_error(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()  # an empty cache: the notebook did not execute
+    (cache / FAILURES).write_text(json.dumps({ASSIGNMENTS[0].name: "CellExecutionError: planted in cell 3"}))
+    with pytest.raises(pytest.fail.Exception) as failure:
+        executed(cache, ASSIGNMENTS[0], "running the handed-out notebook")
+    assert ASSIGNMENTS[0].name in str(failure.value) and "planted in cell 3" in str(failure.value)
 
 
 def test_there_are_three_assignment_notebooks():

@@ -86,11 +86,10 @@ def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book,
     """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
     taken off the page; so every other output must be what the notebook without solutions produces by itself."""
     # built_book first: this worker builds the editions while the worker with test_assignments.py runs the handouts.
-    source = nbformat.read(path, as_version=4)
-    handout = nbformat.read(RUN_STATE / "handout" / "chapters" / path.name, as_version=4)
-    shown_cells = [cell for cell in executed(BUILD_CACHE, source, "the build").cells
+    shown_cells = [cell for cell in executed(BUILD_CACHE, path, "the build").cells
                    if cell.cell_type == "code" and not book.is_solution(cell)]
-    student_cells = [cell for cell in executed(handout_runs, handout, "running the handed-out notebook").cells
+    student_cells = [cell for cell in executed(handout_runs, RUN_STATE / "handout" / "chapters" / path.name,
+                                               "running the handed-out notebook").cells
                      if cell.cell_type == "code"]
     assert len(shown_cells) == len(student_cells) > 0
     differing = [index for index, (shown, student) in enumerate(zip(shown_cells, student_cells))
