@@ -17,7 +17,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The headless shell is the build of Chromium that Playwright itself runs headless tests in: it has no browser
+# interface to keep up, and costs about a sixth less processor time per page than the full browser run headless.
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -267,7 +267,8 @@ def site(built_book):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = "Chromium not found: install it with `apt-get install -y chromium` (Debian) to run the browser tests"
+        message = ("Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
+                   "on Debian to run the browser tests")
         if os.environ.get("CI"):
             pytest.fail(message + "; CI must run them, not skip them")
         pytest.skip(message)
