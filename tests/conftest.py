@@ -37,6 +37,22 @@ from book_hooks import CHECK_CALL  # noqa: E402, F401  (the cells whose verdicts
 WITH_SOLUTIONS = [path for path in sorted(CHAPTERS.glob("*.ipynb"))
                   if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
 
+
+def solutions_come_last(path: Path) -> bool:
+    """Whether every solution code cell of the notebook comes after all its other code cells.
+
+    Then the code of the notebook handed out (the same without its solutions) is the opening of the notebook's
+    code, and nbval's run of the notebook, in a fresh kernel, is a student's run of the handed-out one up to its
+    last cell: the cells, their order and so their outputs are the same, whatever comes after them.
+    """
+    kinds = [book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    return kinds == sorted(kinds)
+
+
+# The handed-out notebooks that need a run of their own: those with code after a solution (the assignments, whose
+# checks follow the answers they judge). The chapters keep their reference solutions last (a test checks it).
+RUN_AS_HANDED_OUT = [path for path in WITH_SOLUTIONS if not solutions_come_last(path)]
+
 copy_book = book.copy_book
 
 
@@ -241,15 +257,16 @@ def student_edition(both_editions) -> Path:
 
 @pytest.fixture(scope="session")
 def handout_runs(run_id) -> Path:
-    """The notebooks students are given (book.write_handout, as the build writes them), executed as students
-    run them, once per run, into a cache of their own; tests that use them are scheduled right after nbval."""
+    """The notebooks students are given (book.write_handout, as the build writes them) that nbval's runs do not
+    already cover (RUN_AS_HANDED_OUT), executed as students run them, once per run, into a cache of their own;
+    tests that use them are scheduled right after nbval."""
     handout = RUN_STATE / "handout"
     cache = ROOT / "_build" / ".handout_cache"
 
     def execute():
         book.write_handout(ROOT, handout)
         book.prepare_cache(handout, cache)
-        failures = book.execute_notebooks([handout / "chapters" / path.name for path in WITH_SOLUTIONS], cache, timeout=600)
+        failures = book.execute_notebooks([handout / "chapters" / path.name for path in RUN_AS_HANDED_OUT], cache, timeout=600)
         # The tests that read these runs report a failed notebook with its error (see test_assignments.executed).
         (cache / FAILURES).write_text(json.dumps({path.name: error for path, error in failures.items()}, indent=1))
 

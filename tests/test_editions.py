@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, RUN_STATE, WITH_SOLUTIONS, book
+from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, ROOT, RUN_AS_HANDED_OUT, RUN_STATE, WITH_SOLUTIONS, book,
+                      solutions_come_last)
 from test_assignments import executed
 
 SENTINEL = "Reference solution"
@@ -32,6 +33,60 @@ def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():
                 assert SENTINEL not in cell.source, f"{path.name} cell {index}: '{SENTINEL}' outside a solution cell"
                 assert "{solution}" not in cell.source, f"{path.name} cell {index}: a solution directive in an untagged cell"
     assert solution_cells > 0, "no solutions found: the editions test would prove nothing"
+
+
+# A {solution} directive block, closed by the fence that opened it (solutions may hold fenced code of their own).
+SOLUTION_BLOCK = re.compile(r"^(`{3,}|:{3,})\{solution\}.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+SOLUTIONS_HEADING = re.compile(rf"^#+ {SENTINEL}s[ \t]*$", re.MULTILINE)
+EXERCISE_LABEL = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label: (\S+)", re.MULTILINE)
+
+
+def test_a_solution_cell_holds_nothing_but_solutions():
+    """The student edition drops solution cells whole, so any other text in one (the next exercise, a rubric)
+    would silently vanish from it."""
+    for path in _notebooks():
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "markdown" and book.is_solution(cell):
+                rest = SOLUTIONS_HEADING.sub("", SOLUTION_BLOCK.sub("", cell.source)).strip()
+                assert not rest, f"{path.name} cell {index}: the solution cell also holds {rest[:100]!r}, which the student edition loses"
+
+
+def test_student_edition_keeps_every_exercise(student_edition):
+    labels = {path.stem: [label for _, label in EXERCISE_LABEL.findall(
+                  "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"))]
+              for path in _notebooks()}
+    assert sum(map(len, labels.values())) >= 20, f"too few exercises found to prove anything: {labels}"
+    missing = [f"{page}: {label}" for page, page_labels in labels.items() for label in page_labels
+               if f'id="{label}"' not in (student_edition / "html" / "chapters" / f"{page}.html").read_text(encoding="utf-8")]
+    assert not missing, f"exercises missing from the student edition: {missing}"
+
+
+CHAPTERS_WITH_SOLUTIONS = [path for path in WITH_SOLUTIONS if path.stem[:2].isdigit()]
+
+
+@pytest.mark.parametrize("path", CHAPTERS_WITH_SOLUTIONS, ids=lambda path: path.stem)
+def test_a_chapter_keeps_its_reference_solutions_after_its_exercises(path):
+    """So a chapter handed out is the opening of the notebook nbval runs, and that run is a student's run of it."""
+    assert solutions_come_last(path), (f"{path.name}: a code cell that is not a solution follows a reference solution; "
+                                       "keep the reference solutions after all the exercises")
+    assert path not in RUN_AS_HANDED_OUT
+
+
+@pytest.fixture(scope="module")
+def handed_out(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("handout")
+    book.write_handout(ROOT, folder)
+    return folder / "chapters"
+
+
+@pytest.mark.parametrize("path", [path for path in WITH_SOLUTIONS if path not in RUN_AS_HANDED_OUT], ids=lambda path: path.stem)
+def test_a_notebook_not_run_as_handed_out_has_the_code_of_the_opening_of_its_source(path, handed_out):
+    """What lets nbval's run of the source stand for a student's run of the handed-out notebook (see
+    conftest.solutions_come_last), checked on the notebook as it is really handed out."""
+    source_code = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    student_code = [cell.source for cell in nbformat.read(handed_out / path.name, as_version=4).cells if cell.cell_type == "code"]
+    assert 0 < len(student_code) < len(source_code), f"{path.name}: {len(student_code)} of {len(source_code)} code cells handed out"
+    assert student_code == source_code[:len(student_code)], f"{path.name}: the handed-out code is not the opening of the source's"
 
 
 def test_markdown_pages_hold_no_solutions():
@@ -81,10 +136,11 @@ def _shown(output) -> dict:
     return {key: output[key] for key in ("output_type", "name", "text", "data", "ename", "evalue") if key in output}
 
 
-@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", RUN_AS_HANDED_OUT, ids=lambda path: path.stem)
 def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book, handout_runs):
     """The student edition reuses the instructor edition's executions, with solution cells and check verdicts
-    taken off the page; so every other output must be what the notebook without solutions produces by itself."""
+    taken off the page; so every other output must be what the notebook without solutions produces by itself.
+    (For the other notebooks the two runs are one: see the test above on the opening of the source.)"""
     # built_book first: this worker builds the editions while the worker with test_assignments.py runs the handouts.
     shown_cells = [cell for cell in executed(BUILD_CACHE, path, "the build").cells
                    if cell.cell_type == "code" and not book.is_solution(cell)]
