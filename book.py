@@ -261,13 +261,27 @@ def write_notebook(path: Path, notebook: dict) -> None:
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def remove_solutions(notebook: dict, markdown_only: bool = False) -> dict:
+    """``notebook`` without its solution cells (only the markdown ones with ``markdown_only``), by nbconvert's
+    tag-removal preprocessor."""
+    import nbformat
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    class SolutionRemover(TagRemovePreprocessor):
+        def check_cell_conditions(self, cell, resources, index):  # True: the cell stays
+            kept_code = markdown_only and cell.cell_type != "markdown"
+            return kept_code or super().check_cell_conditions(cell, resources, index)
+
+    notebook, _ = SolutionRemover(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
+    return notebook
+
+
 def without_solutions(notebook: dict) -> dict:
-    """The notebook a student gets: no solution cells, no outputs."""
-    cells = [cell for cell in notebook["cells"] if not is_solution(cell)]
-    for cell in cells:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    return {**notebook, "cells": cells}
+    """The notebook a student gets: no solution cells, no outputs (nbconvert's clear-output preprocessor)."""
+    from nbconvert.preprocessors import ClearOutputPreprocessor
+
+    notebook, _ = ClearOutputPreprocessor().preprocess(remove_solutions(notebook), {})
+    return notebook
 
 
 def stage_student_edition(stage: Path) -> None:
@@ -280,9 +294,7 @@ def stage_student_edition(stage: Path) -> None:
     """
     copy_book(stage)
     for path in sorted((stage / "chapters").glob("*.ipynb")):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        cells = [cell for cell in notebook["cells"] if not (cell["cell_type"] == "markdown" and is_solution(cell))]
-        write_notebook(path, {**notebook, "cells": cells})
+        write_notebook(path, remove_solutions(json.loads(path.read_text(encoding="utf-8")), markdown_only=True))
     toc = (stage / "_toc.yml").read_text(encoding="utf-8")
     for page in INSTRUCTOR_ONLY:
         toc = "\n".join(line for line in toc.splitlines() if line.strip() != f"- file: {page}") + "\n"
@@ -375,6 +387,8 @@ def main() -> int:
                         "strict-build and execute (internal, run by the environment's Python): BOOK OUTPUT")
     options = parser.parse_args()
     python = ensure_environment()
+    if Path(sys.prefix).resolve() != VENV.resolve():  # the build needs the environment's packages (nbconvert) too
+        os.execv(python, [python, Path(__file__).resolve(), *sys.argv[1:]])
     if options.task in ("strict-build", "execute"):
         book, output = (Path(argument).resolve() for argument in options.arguments)
         if options.task == "execute":
