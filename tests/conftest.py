@@ -129,8 +129,10 @@ class NbvalRunsFeedTheBuildCache:
     def pytest_collection_modifyitems(self, items):
         # Notebooks first, longest first: the builds wait for them, so with pytest-xdist's --dist loadfile and
         # --no-loadscope-reorder every notebook is handed out before any test that waits (no deadlock). Then the
-        # test files that run the handed-out notebooks, which wait for nothing, so that they start early; then
-        # the long test files; the short ones and the one-page browser tests last, to even out the two workers.
+        # tests that wait for nothing (the failing-build test above all), which keep the worker that finishes its
+        # notebooks first busy while the other finishes; then those that wait for the editions or the handed-out
+        # notebooks' runs. In each group the long test files come first, the short ones and the one-page browser
+        # tests last, to even out the two workers.
         code_cells = {}
         for item in items:
             if _is_nbval_cell(item):
@@ -139,11 +141,12 @@ class NbvalRunsFeedTheBuildCache:
         def order(item):
             if _is_nbval_cell(item):
                 return (0, -code_cells[item.parent])
-            if "handout_runs" in getattr(item, "fixturenames", ()):
-                return (1, 0)
-            return (2, 0) if Path(item.path).name in LONG_TEST_FILES else (3, 0)
+            waits = bool({"both_editions", "handout_runs"} & set(getattr(item, "fixturenames", ())))
+            return (2 if waits else 1, 0 if Path(item.path).name in LONG_TEST_FILES else 1)
 
         items.sort(key=order)
+        if any("handout_runs" in getattr(item, "fixturenames", ()) for item in items):
+            start_handout_runs_in_background(current_run_id(self.config))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -255,23 +258,52 @@ def student_edition(both_editions) -> Path:
     return both_editions["student"]
 
 
+HANDOUT = RUN_STATE / "handout"
+HANDOUT_CACHE = ROOT / "_build" / ".handout_cache"
+
+
+def run_handouts(run_id: str) -> None:
+    """Execute the handed-out notebooks that need a run of their own, once in this test run (see handout_runs)."""
+
+    def execute():
+        book.write_handout(ROOT, HANDOUT)
+        book.prepare_cache(HANDOUT, HANDOUT_CACHE)
+        failures = book.execute_notebooks([HANDOUT / "chapters" / path.name for path in RUN_AS_HANDED_OUT],
+                                          HANDOUT_CACHE, timeout=600)
+        # The tests that read these runs report a failed notebook with its error (see test_assignments.executed).
+        (HANDOUT_CACHE / FAILURES).write_text(json.dumps({path.name: error for path, error in failures.items()}, indent=1))
+
+    once_per_run("handout-runs", run_id, execute)
+
+
+def start_handout_runs_in_background(run_id: str) -> None:
+    """Start run_handouts in a process of its own, at low priority, while nbval runs the notebooks.
+
+    nbval leaves the processors idle about a sixth of the time (kernels starting, cells waiting for replies): the
+    handed-out notebooks fill that time instead of queueing after nbval. Whichever comes first, this process or
+    the handout_runs fixture, runs them; the other waits for it (once_per_run). Its output: handout-runs.log.
+    """
+    RUN_STATE.mkdir(parents=True, exist_ok=True)
+    try:  # one start per run, whichever worker collects first
+        os.close(os.open(RUN_STATE / f"handout-runs-started.{run_id}", os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return
+    for stale in RUN_STATE.glob("handout-runs-started.*"):
+        if stale.suffix != f".{run_id}":
+            stale.unlink(missing_ok=True)
+    code = (f"import os, sys; os.nice(10); sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import conftest; conftest.run_handouts({run_id!r})")  # its kernels inherit the low priority
+    with (RUN_STATE / "handout-runs.log").open("w") as log:
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 @pytest.fixture(scope="session")
 def handout_runs(run_id) -> Path:
     """The notebooks students are given (book.write_handout, as the build writes them) that nbval's runs do not
-    already cover (RUN_AS_HANDED_OUT), executed as students run them, once per run, into a cache of their own;
-    tests that use them are scheduled right after nbval."""
-    handout = RUN_STATE / "handout"
-    cache = ROOT / "_build" / ".handout_cache"
-
-    def execute():
-        book.write_handout(ROOT, handout)
-        book.prepare_cache(handout, cache)
-        failures = book.execute_notebooks([handout / "chapters" / path.name for path in RUN_AS_HANDED_OUT], cache, timeout=600)
-        # The tests that read these runs report a failed notebook with its error (see test_assignments.executed).
-        (cache / FAILURES).write_text(json.dumps({path.name: error for path, error in failures.items()}, indent=1))
-
-    once_per_run("handout-runs", run_id, execute)
-    return cache
+    already cover (RUN_AS_HANDED_OUT), executed as students run them, once per run, into a cache of their own.
+    They start in the background with the run (start_handout_runs_in_background); here they are waited for."""
+    run_handouts(run_id)
+    return HANDOUT_CACHE
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 from jupyter_cache import get_cache  # noqa: E402
 
 import bookdata  # noqa: E402
-from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, FAILURES, RUN_STATE, book  # noqa: E402  (book: book.py)
+from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, FAILURES, HANDOUT, book  # noqa: E402  (book: book.py)
 
 ASSIGNMENTS = sorted(CHAPTERS.glob("assignment_*.ipynb"))
 CHECK_LINE = re.compile(r"^(✅|⏳|❌) (\S+?)(?::| looks right)(.*)$")
@@ -67,7 +67,7 @@ def editions(request, handout_runs, built_book):
     """Each assignment: (source, the run the book shows, a student's run of the handed-out notebook)."""
     source = nbformat.read(request.param, as_version=4)
     return (request.param, source, executed(BUILD_CACHE, request.param, "the build"),
-            executed(handout_runs, RUN_STATE / "handout" / "chapters" / request.param.name, "running the handed-out notebook"))
+            executed(handout_runs, HANDOUT / "chapters" / request.param.name, "running the handed-out notebook"))
 
 
 def test_a_notebook_missing_from_a_run_is_named_with_its_error(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, ROOT, RUN_AS_HANDED_OUT, RUN_STATE, WITH_SOLUTIONS, book,
+from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, ROOT, HANDOUT, RUN_AS_HANDED_OUT, WITH_SOLUTIONS, book,
                       solutions_come_last)
 from test_assignments import executed
 
@@ -144,7 +144,7 @@ def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book,
     # built_book first: this worker builds the editions while the worker with test_assignments.py runs the handouts.
     shown_cells = [cell for cell in executed(BUILD_CACHE, path, "the build").cells
                    if cell.cell_type == "code" and not book.is_solution(cell)]
-    student_cells = [cell for cell in executed(handout_runs, RUN_STATE / "handout" / "chapters" / path.name,
+    student_cells = [cell for cell in executed(handout_runs, HANDOUT / "chapters" / path.name,
                                                "running the handed-out notebook").cells
                      if cell.cell_type == "code"]
     assert len(shown_cells) == len(student_cells) > 0
