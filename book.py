@@ -59,9 +59,10 @@ def run(command: list, **kwargs) -> int:
     return subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs).returncode
 
 
-def strict_build_command(python: Path, book: Path, output: Path, executed: bool = False) -> list:
-    """The strict build of ``book`` as one command (see ``strict_build_now``); ``executed``: the notebooks ran."""
-    return [python, Path(__file__).resolve(), "strict-build", book, output, *(["--executed"] if executed else [])]
+def strict_build_command(python: Path, book: Path, output: Path, second: tuple[Path, Path, Path] | None = None) -> list:
+    """The strict build of ``book`` as one command (see ``strict_build_now``); ``second``: another edition's
+    (book, output, log), built side by side with the first."""
+    return [python, Path(__file__).resolve(), "strict-build", book, output, *(second or ())]
 
 
 def inputs_fingerprint(book: Path) -> str:
@@ -205,26 +206,22 @@ def execute_now(book: Path, output: Path) -> None:
     execute_in_parallel(book, cache)
 
 
-def strict_build_now(book: Path, output: Path, executed: bool = False) -> int:
-    """Execute in parallel, then build with warnings as errors, nitpicky references and every page rewritten.
+def _fingerprint_file(output: Path) -> Path:
+    return output / "_build" / "html.sources.sha256"  # written by a successful build only
 
-    Jupyter Book writes the HTML to ``output/_build/html`` and reads its cache from ``output/_build/.jupyter_cache``.
-    Every page is rewritten (``--all``) because glued numbers go stale in incremental builds; when no source
-    has changed at all since the last successful build, nothing can be stale and the build is skipped.
-    """
-    built = output / "_build" / "html.sources.sha256"
-    fingerprint = sources_fingerprint(book)
-    if built.exists() and built.read_text().strip() == fingerprint and (output / "_build" / "html" / "index.html").exists():
-        print(f"Nothing changed since the last successful build: {output / '_build' / 'html'} is up to date.")
-        return 0
-    built.unlink(missing_ok=True)
-    if not executed:
-        execution = subprocess.Popen([sys.executable, Path(__file__).resolve(), "execute", book, output])
-    # While the notebooks run, load the Sphinx stack: seconds of imports that would otherwise come after them.
+
+def is_built(book: Path, output: Path) -> bool:
+    """Whether ``output`` holds a successful build of ``book`` as its sources are now."""
+    built = _fingerprint_file(output)
+    return (built.exists() and built.read_text().strip() == sources_fingerprint(book)
+            and (output / "_build" / "html" / "index.html").exists())
+
+
+def _jupyter_book_build(book: Path, output: Path) -> int:
+    """The strict Sphinx build (the notebooks have run); records the sources' fingerprint when it succeeds."""
     from jupyter_book.cli.main import main as jupyter_book
-    import myst_nb.sphinx_ext, sphinx_book_theme, sphinxcontrib.bibtex  # noqa: E401, F401
-    if not executed and execution.wait():
-        return execution.returncode
+
+    fingerprint = sources_fingerprint(book)
     code = 0
     try:
         jupyter_book.main(["build", "--all", "-W", "-n", "--keep-going", "--path-output", str(output), str(book)],
@@ -235,8 +232,64 @@ def strict_build_now(book: Path, output: Path, executed: bool = False) -> int:
         print(error, file=sys.stderr)
         code = 1
     if code == 0:
-        built.write_text(fingerprint + "\n")
+        _fingerprint_file(output).write_text(fingerprint + "\n")
     return code
+
+
+def _build_in_child(book: Path, output: Path, log: Path) -> int:
+    """Fork; the child builds ``book`` with its output in ``log`` and exits with the build's status."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        with log.open("w") as stream:
+            os.dup2(stream.fileno(), 1)
+            os.dup2(stream.fileno(), 2)
+            code = _jupyter_book_build(book, output)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def strict_build_now(book: Path, output: Path, second: tuple[Path, Path, Path] | None = None) -> int:
+    """Execute in parallel, then build with warnings as errors, nitpicky references and every page rewritten.
+
+    Jupyter Book writes the HTML to ``output/_build/html`` and reads its cache from ``output/_build/.jupyter_cache``.
+    Every page is rewritten (``--all``) because glued numbers go stale in incremental builds; when no source
+    has changed at all since the last successful build, nothing can be stale and the build is skipped.
+
+    ``second`` is another edition of the same notebooks, as (book, output, log): it reads the first one's execution
+    cache, and builds at the same time in a process forked once the Sphinx stack is loaded (so it is loaded once),
+    writing its output to the log.
+    """
+    builds = [(book, output, None), *([second] if second else [])]
+    stale = []
+    for edition_book, edition_output, log in builds:
+        if is_built(edition_book, edition_output):
+            print(f"Nothing changed since the last successful build: {edition_output / '_build' / 'html'} is up to date.")
+            if log:
+                log.write_text("Nothing changed since the last successful build.\n")
+        else:
+            _fingerprint_file(edition_output).unlink(missing_ok=True)
+            stale.append((edition_book, edition_output, log))
+    if not stale:
+        return 0
+    execution = subprocess.Popen([sys.executable, Path(__file__).resolve(), "execute", book, output])
+    # While the notebooks run, load the Sphinx stack: seconds of imports that would otherwise come after them.
+    from jupyter_book.cli.main import main  # noqa: F401
+    import myst_nb.sphinx_ext, sphinx_book_theme, sphinxcontrib.bibtex  # noqa: E401, F401
+    if execution.wait():
+        return execution.returncode
+    forked = [build for build in stale if build[2] is not None and hasattr(os, "fork")]
+    children = [_build_in_child(*build) for build in forked]  # started first, so that the builds overlap
+    codes = [_jupyter_book_build(edition_book, edition_output) for edition_book, edition_output, log in stale
+             if (edition_book, edition_output, log) not in forked]
+    codes += [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    return max(codes)
 
 
 def copy_book(destination: Path) -> Path:
@@ -347,54 +400,42 @@ def publish_student_edition(stage: Path) -> Path:
 
 def build(python: Path, edition: str) -> int:
     """Build one edition, or both: the notebooks run once, then the two Sphinx builds run side by side."""
-    both = edition == "both"
-    editions = ["instructor", "student"] if both else [edition]
+    editions = ["instructor", "student"] if edition == "both" else [edition]
     books = {"instructor": (ROOT, ROOT)}
     if "student" in editions:
         books["student"] = (prepare_student_stage(), STUDENT)
-    if both:
-        code = run([python, Path(__file__).resolve(), "execute", ROOT, ROOT])
-        if code:
-            return code
-    logs = {name: (STUDENT / "build.log" if name == "student" and both else None) for name in editions}
-    processes = {}
+    # With both editions, the student build writes to a log so the two outputs do not interleave.
+    log = STUDENT / "build.log"
+    second = (*books["student"], log) if len(editions) == 2 else None
+    code = run(strict_build_command(python, *books[editions[0]], second))
     for name in editions:
-        # With both editions, the student build writes to a log so the two outputs do not interleave.
-        output = logs[name].open("w") if logs[name] else None
-        command = strict_build_command(python, *books[name], executed=both)
-        processes[name] = subprocess.Popen([str(part) for part in command],
-                                           cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None)
-        if output is not None:
-            output.close()  # the build process holds its own copy of the file
-    codes = {name: process.wait() for name, process in processes.items()}
-    for name in editions:
-        if codes[name]:
-            if logs[name]:
-                print(logs[name].read_text(encoding="utf-8", errors="replace"))
-            print(f"\nThe {name} edition failed to build (exit {codes[name]}).", file=sys.stderr)
+        if not is_built(*books[name]):
+            if name == "student" and second and log.exists():
+                print(log.read_text(encoding="utf-8", errors="replace"))
+            print(f"\nThe {name} edition failed to build.", file=sys.stderr)
             continue
         html = publish_student_edition(books[name][0]) if name == "student" else ROOT / "_build" / "html"
         print(f"\nThe {name} edition is built. Open {html / 'index.html'} in a browser.")
-    return max(codes.values())
+    return code
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["build", "test", "lab", "strict-build", "execute"])
     parser.add_argument("--edition", choices=["instructor", "student", "both"], default="instructor")
-    parser.add_argument("--executed", action="store_true", help=argparse.SUPPRESS)  # strict-build: notebooks ran
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --); "
-                        "strict-build and execute (internal, run by the environment's Python): BOOK OUTPUT")
+                        "strict-build and execute (internal, run by the environment's Python): BOOK OUTPUT "
+                        "(strict-build: then optionally a second edition's BOOK OUTPUT LOG)")
     options = parser.parse_args()
     python = ensure_environment()
     if Path(sys.prefix).resolve() != VENV.resolve():  # the build needs the environment's packages (nbconvert) too
         os.execv(python, [python, Path(__file__).resolve(), *sys.argv[1:]])
     if options.task in ("strict-build", "execute"):
-        book, output = (Path(argument).resolve() for argument in options.arguments)
+        book, output, *second = (Path(argument).resolve() for argument in options.arguments)
         if options.task == "execute":
             execute_now(book, output)
             return 0
-        return strict_build_now(book, output, options.executed)
+        return strict_build_now(book, output, tuple(second) or None)
     if options.task == "build":
         return build(python, options.edition)
     if options.task == "test":
