@@ -8,7 +8,7 @@
     python3 book.py test                        # the whole test suite (pytest)
     python3 book.py lab                         # JupyterLab in chapters/, to run a notebook yourself
 
-The virtual environment lives in .venv/ and is reinstalled only when requirements.txt changes.
+The virtual environment lives in .venv/; the pinned packages are installed into it again only when requirements.txt changes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The strict build: green on the real book, red on a copy with a failing cell."""
+"""The strict build: green on the real book, red on a copy with a failing cell and a broken reference;
+and the execution cache, emptied when what the notebooks read changes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Committed notebooks are clean sources: no outputs, one H1, a Python 3 kernel."""
+"""Committed notebooks are clean sources: no outputs, one H1, a Python 3 kernel; and every figure has a label,
+a caption with its source, alt text and a source line."""
 
 from __future__ import annotations
 
