@@ -210,18 +210,17 @@ def _fingerprint_file(output: Path) -> Path:
     return output / "_build" / "html.sources.sha256"  # written by a successful build only
 
 
-def is_built(book: Path, output: Path) -> bool:
-    """Whether ``output`` holds a successful build of ``book`` as its sources are now."""
+def is_built(book: Path, output: Path, fingerprint: str | None = None) -> bool:
+    """Whether ``output`` holds a successful build of ``book`` as its sources are now (``fingerprint``, if known)."""
     built = _fingerprint_file(output)
-    return (built.exists() and built.read_text().strip() == sources_fingerprint(book)
+    return (built.exists() and built.read_text().strip() == (fingerprint or sources_fingerprint(book))
             and (output / "_build" / "html" / "index.html").exists())
 
 
-def _jupyter_book_build(book: Path, output: Path) -> int:
-    """The strict Sphinx build (the notebooks have run); records the sources' fingerprint when it succeeds."""
+def _jupyter_book_build(book: Path, output: Path, fingerprint: str) -> int:
+    """The strict Sphinx build (the notebooks have run); records the sources' ``fingerprint`` when it succeeds."""
     from jupyter_book.cli.main import main as jupyter_book
 
-    fingerprint = sources_fingerprint(book)
     code = 0
     try:
         jupyter_book.main(["build", "--all", "-W", "-n", "--keep-going", "--path-output", str(output), str(book)],
@@ -236,7 +235,7 @@ def _jupyter_book_build(book: Path, output: Path) -> int:
     return code
 
 
-def _build_in_child(book: Path, output: Path, log: Path) -> int:
+def _build_in_child(book: Path, output: Path, fingerprint: str, log: Path) -> int:
     """Fork; the child builds ``book`` with its output in ``log`` and exits with the build's status."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -248,7 +247,7 @@ def _build_in_child(book: Path, output: Path, log: Path) -> int:
         with log.open("w") as stream:
             os.dup2(stream.fileno(), 1)
             os.dup2(stream.fileno(), 2)
-            code = _jupyter_book_build(book, output)
+            code = _jupyter_book_build(book, output, fingerprint)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -269,13 +268,14 @@ def strict_build_now(book: Path, output: Path, second: tuple[Path, Path, Path] |
     builds = [(book, output, None), *([second] if second else [])]
     stale = []
     for edition_book, edition_output, log in builds:
-        if is_built(edition_book, edition_output):
+        fingerprint = sources_fingerprint(edition_book)  # of the sources as the build starts
+        if is_built(edition_book, edition_output, fingerprint):
             print(f"Nothing changed since the last successful build: {edition_output / '_build' / 'html'} is up to date.")
             if log:
                 log.write_text("Nothing changed since the last successful build.\n")
         else:
             _fingerprint_file(edition_output).unlink(missing_ok=True)
-            stale.append((edition_book, edition_output, log))
+            stale.append((edition_book, edition_output, fingerprint, log))
     if not stale:
         return 0
     execution = subprocess.Popen([sys.executable, Path(__file__).resolve(), "execute", book, output])
@@ -284,10 +284,10 @@ def strict_build_now(book: Path, output: Path, second: tuple[Path, Path, Path] |
     import myst_nb.sphinx_ext, sphinx_book_theme, sphinxcontrib.bibtex  # noqa: E401, F401
     if execution.wait():
         return execution.returncode
-    forked = [build for build in stale if build[2] is not None and hasattr(os, "fork")]
-    children = [_build_in_child(*build) for build in forked]  # started first, so that the builds overlap
-    codes = [_jupyter_book_build(edition_book, edition_output) for edition_book, edition_output, log in stale
-             if (edition_book, edition_output, log) not in forked]
+    # An edition with a log of its own builds in a forked process, started first so that the builds overlap.
+    in_child = [log is not None and hasattr(os, "fork") for *_, log in stale]
+    children = [_build_in_child(*build) for build, forked in zip(stale, in_child) if forked]
+    codes = [_jupyter_book_build(*build[:3]) for build, forked in zip(stale, in_child) if not forked]
     codes += [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
     return max(codes)
 
