@@ -11,7 +11,6 @@ import copy
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time

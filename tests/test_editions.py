@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, ROOT, HANDOUT, RUN_AS_HANDED_OUT, WITH_SOLUTIONS, book,
+from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, HANDOUT, RUN_AS_HANDED_OUT, WITH_SOLUTIONS, book,
                       solutions_come_last)
 from test_assignments import executed
 
@@ -69,22 +69,15 @@ def test_a_chapter_keeps_its_reference_solutions_after_its_exercises(path):
     """So a chapter handed out is the opening of the notebook nbval runs, and that run is a student's run of it."""
     assert solutions_come_last(path), (f"{path.name}: a code cell that is not a solution follows a reference solution; "
                                        "keep the reference solutions after all the exercises")
-    assert path not in RUN_AS_HANDED_OUT
-
-
-@pytest.fixture(scope="module")
-def handed_out(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("handout")
-    book.write_handout(ROOT, folder)
-    return folder / "chapters"
 
 
 @pytest.mark.parametrize("path", [path for path in WITH_SOLUTIONS if path not in RUN_AS_HANDED_OUT], ids=lambda path: path.stem)
-def test_a_notebook_not_run_as_handed_out_has_the_code_of_the_opening_of_its_source(path, handed_out):
+def test_a_notebook_not_run_as_handed_out_has_the_code_of_the_opening_of_its_source(path, student_edition):
     """What lets nbval's run of the source stand for a student's run of the handed-out notebook (see
-    conftest.solutions_come_last), checked on the notebook as it is really handed out."""
+    conftest.solutions_come_last), checked on the notebook the student edition hands out."""
+    handed_out = student_edition / "notebooks" / "chapters" / path.name
     source_code = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
-    student_code = [cell.source for cell in nbformat.read(handed_out / path.name, as_version=4).cells if cell.cell_type == "code"]
+    student_code = [cell.source for cell in nbformat.read(handed_out, as_version=4).cells if cell.cell_type == "code"]
     assert 0 < len(student_code) < len(source_code), f"{path.name}: {len(student_code)} of {len(source_code)} code cells handed out"
     assert student_code == source_code[:len(student_code)], f"{path.name}: the handed-out code is not the opening of the source's"
 
