@@ -56,6 +56,26 @@ def test_quotations_are_short_verbatim_excerpts_of_their_paragraph(claims, readi
         assert claim.quote in paragraph, f"{claim.claim_id}: quotation not found verbatim in paragraph {claim.paragraph}"
 
 
+QUOTED_SHARE_LIMIT = 0.40  # the reading is quoted in short excerpts, never reproduced
+
+
+def test_quotations_together_cover_at_most_forty_per_cent_of_the_reading(claims):
+    if not READING.exists():
+        pytest.skip(f"the case reading is not part of the book; {READING} is absent here, so the quoted share is not computed")
+    text = READING.read_text(encoding="utf-8")
+    quoted = [False] * len(text)
+    for claim in claims.itertuples():
+        start = text.find(claim.quote)
+        assert start >= 0, f"{claim.claim_id}: quotation not found in {READING.name}"
+        quoted[start:start + len(claim.quote)] = [True] * len(claim.quote)
+    words = [match.span() for match in re.finditer(r"\S+", text)]
+    quoted_words = sum(any(quoted[start:end]) for start, end in words)
+    share = quoted_words / len(words)
+    assert share <= QUOTED_SHARE_LIMIT, (
+        f"the ledger's quotations cover {quoted_words} of the reading's {len(words)} words ({share:.0%}); "
+        f"at most {QUOTED_SHARE_LIMIT:.0%} may be quoted: shorten the longest quotations in data/claims.csv")
+
+
 class _Anchors(HTMLParser):
     """Collects element ids and the links of each ledger row."""
 
