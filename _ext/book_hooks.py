@@ -40,6 +40,7 @@ BOOK_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = BOOK_ROOT / "data"
 sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
+import tier_style  # noqa: E402  (sits next to this file, in _ext)
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = "tag_solution"  # myst-nb's class for a code cell tagged "solution" (book.SOLUTION_TAG)
@@ -68,6 +69,12 @@ def _source_keys(frame) -> list[str]:
     return keys
 
 
+def _rows_by_tier(frame, tiers: dict[str, str]) -> str:
+    """How many rows rest on each source tier (a row rests on the strongest tier among its sources)."""
+    counts = frame["source"].map(lambda cell: bookdata.row_tier(cell, tiers)).value_counts()
+    return "; ".join(f"{tier} {counts[tier]}" for tier in bookdata.TIERS if tier in counts)
+
+
 def datapackage_markdown(docname_depth: int) -> list[str]:
     """MyST lines describing every resource of the data package.
 
@@ -75,6 +82,7 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
     with the loader's message, even if no notebook uses it.
     """
     package = bookdata.descriptor()
+    tiers = bookdata.source_tiers()
     up = "../" * docname_depth
     lines: list[str] = []
     for entry in package["resources"]:
@@ -93,6 +101,7 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
             f"- **Licence:** {licence}",
             f"- **Checksum:** `{entry.get('hash', '')}`",
             "- **Sources:** " + "; ".join(f"{{cite:t}}`{key}`" for key in _source_keys(frame)),
+            f"- **Rows by source tier:** {_rows_by_tier(frame, tiers)}",
             "",
             "| Column | Type | Unit | Meaning |",
             "|---|---|---|---|",
@@ -382,6 +391,7 @@ def _check_edition(edition: str) -> None:
 
 
 def setup(app):
+    tier_style.register()  # the bibliography style that shows each entry's source tier (bibtex_default_style)
     cache_bibtex_plugin_lookups()
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")

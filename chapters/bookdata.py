@@ -55,6 +55,29 @@ def bibliography_keys() -> frozenset[str]:
     return frozenset(re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE))
 
 
+# The source tiers of references.bib (issue 15), strongest first: a data row rests on the strongest tier among its sources.
+TIERS = ("official", "wire", "specialist", "state media", "secondary", "unverified relay")
+
+
+def source_tiers() -> dict[str, str]:
+    """Each citation key of references.bib with its ``tier`` field ('' where an entry has none)."""
+    text = BIBLIOGRAPHY.read_text(encoding="utf-8")
+    tiers = {}
+    for entry in re.split(r"^(?=@\w+\s*\{)", text, flags=re.MULTILINE):
+        key = re.match(r"@\w+\s*\{\s*([^,\s]+)\s*,", entry)
+        if key:
+            tier = re.search(r"^\s*tier\s*=\s*\{([^}]*)\}", entry, flags=re.MULTILINE)
+            tiers[key.group(1)] = tier.group(1).strip() if tier else ""
+    return tiers
+
+
+def row_tier(source_cell, tiers: dict[str, str]) -> str:
+    """The tier a data row rests on: the strongest tier among the keys of its ``source`` cell."""
+    found = [tiers.get(key.strip(), "") for key in str(source_cell).split(";") if key.strip()]
+    ranked = [TIERS.index(tier) for tier in found if tier in TIERS]
+    return TIERS[min(ranked)] if ranked else ""
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
