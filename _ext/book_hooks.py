@@ -90,6 +90,10 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
             f"- **File:** {{download}}`{entry['path']} <{up}data/{entry['path']}>` "
             f"({len(frame)} rows; dataset name `{entry['name']}` for `bookdata.load`)",
             f"- **Coverage:** {_coverage(frame)}",
+        ]
+        if entry.get("ends_before_horizon"):
+            lines.append(f"- **Ends before {package['last_full_year']}:** {entry['ends_before_horizon']}")
+        lines += [
             f"- **Licence:** {licence}",
             f"- **Checksum:** `{entry.get('hash', '')}`",
             "- **Sources:** " + "; ".join(f"{{cite:t}}`{key}`" for key in _source_keys(frame)),
@@ -381,6 +385,12 @@ def _check_edition(edition: str) -> None:
         raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
 
 
+def set_horizon_substitutions(app, config) -> None:
+    """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
+    config.myst_substitutions = {**config.myst_substitutions, "record_through": bookdata.RECORD_THROUGH_TEXT,
+                                 "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+
+
 def setup(app):
     cache_bibtex_plugin_lookups()
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
@@ -394,6 +404,7 @@ def setup(app):
     app.connect("build-finished", slim_output)
     app.add_config_value("book_edition", "instructor", "env", types=[str])
     app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
+    app.connect("config-inited", set_horizon_substitutions)
     app.add_transform(StudentEditionPages)
     app.add_domain(StandardDomainReadingEachDoctreeOnce, override=True)
     app.connect("build-finished", _forget_doctrees)
