@@ -90,6 +90,10 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
             f"- **File:** {{download}}`{entry['path']} <{up}data/{entry['path']}>` "
             f"({len(frame)} rows; dataset name `{entry['name']}` for `bookdata.load`)",
             f"- **Coverage:** {_coverage(frame)}",
+        ]
+        if entry.get("ends_before_horizon"):
+            lines.append(f"- **Ends before {package['last_full_year']}:** {entry['ends_before_horizon']}")
+        lines += [
             f"- **Licence:** {licence}",
             f"- **Checksum:** `{entry.get('hash', '')}`",
             "- **Sources:** " + "; ".join(f"{{cite:t}}`{key}`" for key in _source_keys(frame)),
