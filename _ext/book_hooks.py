@@ -4,7 +4,11 @@
   cannot drift from the files it describes.
 - ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
   ledger as a table with an anchor per claim, or the claims of one paragraph
-  or one chapter section as a list that links to the ledger.
+  or one chapter section as a list that links to the ledger, or a scorecard of
+  the predictions (or of the claims re-judged last) with the date each verdict
+  was judged as of.
+- Sets the MyST substitutions ``{{ record_through }}`` and ``{{ last_full_year }}``
+  from the horizon in data/datapackage.json.
 - Drops the second ``THEBE_JS_URL`` declaration that the stock theme stack
   emits (a console SyntaxError on every page) while thebe is switched off.
 - Caches pybtex's plugin look-ups: sphinxcontrib-bibtex asks for a plugin on
@@ -30,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.domains.std import StandardDomain
 from sphinx.transforms import SphinxTransform
@@ -145,17 +150,22 @@ class ClaimsDirective(SphinxDirective):
     """Claims of the case reading, from data/claims.csv.
 
     ``:table:`` the whole ledger (on the ledger page); ``:paragraph: N`` or
-    ``:section: label[, label ...]`` a list of the matching claims, each linked to the ledger.
+    ``:section: label[, label ...]`` a list of the matching claims, each linked to the ledger;
+    ``:scorecard: predictions`` (or ``rejudged``: the other claims judged as of the latest date) a
+    table of those claims' verdicts and the date each was judged as of.
     """
 
     has_content = False
-    option_spec = {"table": lambda value: True, "paragraph": int, "section": str}
+    option_spec = {"table": lambda value: True, "paragraph": int, "section": str,
+                   "scorecard": lambda value: directives.choice(value, ("predictions", "rejudged"))}
 
     def run(self):
         self.env.note_dependency(str(DATA_DIR / "claims.csv"))
         claims = bookdata.load("claims")
         if "table" in self.options:
             return self._ledger_table(claims)
+        if "scorecard" in self.options:
+            return self._scorecard(claims, self.options["scorecard"])
         if "paragraph" in self.options:
             chosen = claims[claims["paragraph"] == self.options["paragraph"]]
         elif "section" in self.options:
@@ -169,7 +179,7 @@ class ClaimsDirective(SphinxDirective):
         for claim in chosen.itertuples():
             lines.append(
                 f"- {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>` ({claim.kind}, "
-                f"**{claim.verdict}**): {_quoted(claim.quote)}"
+                f"**{claim.verdict}**, as of {bookdata.month_text(claim.judged_as_of)}): {_quoted(claim.quote)}"
             )
         return self._parse(lines)
 
@@ -188,6 +198,7 @@ class ClaimsDirective(SphinxDirective):
                 f"    <br>¶{claim.paragraph}, {claim.kind}",
                 f"  - {_quoted(claim.quote)}",
                 f"  - {claim.verdict}",
+                f"    <br>as of {bookdata.month_text(claim.judged_as_of)}",
                 f"  - {_markdown_cell(claim.evidence)}",
                 f"  - {{ref}}`{claim.section}`; {_cite(claim.source)}",
             ]
@@ -204,6 +215,31 @@ class ClaimsDirective(SphinxDirective):
                     std.anonlabels[label] = (self.env.docname, label)
                     std.labels[label] = (self.env.docname, label, f"Claim {claim_id}")
         return parsed
+
+    def _scorecard(self, claims, which):
+        latest = claims["judged_as_of"].max()
+        predictions = claims["kind"] == "prediction"
+        chosen = claims[predictions] if which == "predictions" else claims[~predictions & (claims["judged_as_of"] == latest)]
+        if chosen.empty:
+            raise self.error(f"claims: no claim for the scorecard '{which}'")
+        lines = [
+            "```{list-table}",
+            ":header-rows: 1",
+            ":class: claims-ledger",
+            ":widths: 10 26 12 12 40",
+            "",
+            "* - Claim", "  - The case reading says", "  - Verdict", "  - Judged as of", "  - What the record shows",
+        ]
+        for claim in chosen.itertuples():
+            lines += [
+                f"* - {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>`",
+                f"  - {_quoted(claim.quote)}",
+                f"  - {claim.verdict}",
+                f"  - {bookdata.month_text(claim.judged_as_of)}",
+                f"  - {_markdown_cell(claim.evidence)} {_cite(claim.source)}",
+            ]
+        lines.append("```")
+        return self._parse(lines)
 
     def _parse(self, lines):
         holder = nodes.container()
@@ -385,6 +421,12 @@ def _check_edition(edition: str) -> None:
         raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
 
 
+def set_horizon_substitutions(app, config) -> None:
+    """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
+    config.myst_substitutions = {**config.myst_substitutions, "record_through": bookdata.RECORD_THROUGH_TEXT,
+                                 "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+
+
 def setup(app):
     cache_bibtex_plugin_lookups()
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
@@ -398,6 +440,7 @@ def setup(app):
     app.connect("build-finished", slim_output)
     app.add_config_value("book_edition", "instructor", "env", types=[str])
     app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
+    app.connect("config-inited", set_horizon_substitutions)
     app.add_transform(StudentEditionPages)
     app.add_domain(StandardDomainReadingEachDoctreeOnce, override=True)
     app.connect("build-finished", _forget_doctrees)

@@ -40,6 +40,26 @@ def descriptor() -> dict:
     return json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
 
 
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"]
+
+
+def month_text(value: str) -> str:
+    """'2026-06' -> 'June 2026'; '2026-12-05' -> '5 December 2026'; '2025' -> '2025'."""
+    parts = str(value).split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = MONTH_NAMES[int(parts[1]) - 1]
+    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+# The record's horizon, set once in data/datapackage.json: the month the record runs to and the last
+# calendar year every time series should reach (a series that stops earlier says why in its descriptor).
+RECORD_THROUGH: str = descriptor()["record_through"]  # e.g. "2026-06"
+LAST_FULL_YEAR: int = int(descriptor()["last_full_year"])  # e.g. 2025
+RECORD_THROUGH_TEXT: str = month_text(RECORD_THROUGH)  # e.g. "June 2026"
+
+
 def resource(name: str) -> dict:
     """The descriptor entry of one dataset; a clear error if there is none."""
     resources = {entry["name"]: entry for entry in descriptor()["resources"]}

@@ -117,13 +117,41 @@ def test_every_claim_links_to_an_existing_section_of_a_chapter(claims, built_boo
         assert anchor == claim.section, f"{claim.claim_id}: links to #{anchor}, ledger says {claim.section}"
 
 
-VERDICT_BOX = re.compile(r"\{admonition\}\s*Verdict on (C\d+):\s*([a-z ]+?)\s*$", flags=re.MULTILINE)
+VERDICT_BOX = re.compile(r"\{admonition\}\s*Verdict on (C\d+):\s*([a-z ]+?)\s*$(.*?)^:::\s*$", flags=re.MULTILINE | re.DOTALL)
+JUDGED_AS_OF = re.compile(r"\*\*Judged as of\*\* (\w+ \d{4})\.")
+
+
+def verdict_boxes():
+    """(notebook, claim, verdict, the box's text) for every verdict box in the chapters."""
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                for claim_id, verdict, body in VERDICT_BOX.findall(cell.source):
+                    yield path.name, claim_id, verdict, body
 
 
 def test_verdict_boxes_in_chapters_agree_with_the_ledger(claims):
     ledger = dict(zip(claims["claim_id"], claims["verdict"]))
-    for path in sorted(CHAPTERS.glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            for claim_id, verdict in VERDICT_BOX.findall(cell.source if cell.cell_type == "markdown" else ""):
-                assert claim_id in ledger, f"{path.name}: verdict box for unknown claim {claim_id}"
-                assert verdict == ledger[claim_id], f"{path.name}: {claim_id} boxed as '{verdict}', ledger says '{ledger[claim_id]}'"
+    boxes = list(verdict_boxes())
+    assert len(boxes) >= 20, f"only {len(boxes)} verdict boxes found: has the box format changed?"
+    for notebook, claim_id, verdict, _ in boxes:
+        assert claim_id in ledger, f"{notebook}: verdict box for unknown claim {claim_id}"
+        assert verdict == ledger[claim_id], f"{notebook}: {claim_id} boxed as '{verdict}', ledger says '{ledger[claim_id]}'"
+
+
+def test_every_verdict_is_dated_and_each_box_gives_the_ledgers_date(claims):
+    as_of = dict(zip(claims["claim_id"], claims["judged_as_of"]))
+    assert all(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(date)) for date in as_of.values()), "a verdict without a judged_as_of month"
+    assert max(as_of.values()) <= f"{bookdata.RECORD_THROUGH[:4]}-12", "a verdict judged as of a date after the horizon's year"
+    for notebook, claim_id, _, body in verdict_boxes():
+        dates = JUDGED_AS_OF.findall(body)
+        assert len(dates) == 1, f"{notebook}: the box on {claim_id} needs one line '**Judged as of** <Month YYYY>.', found {dates}"
+        expected = bookdata.month_text(as_of[claim_id])
+        assert dates[0] == expected, f"{notebook}: {claim_id} boxed as judged as of {dates[0]}, ledger says {expected}"
+
+
+def test_predictions_are_judged_against_the_latest_record(claims):
+    """Predictions are the verdicts a new record can overturn: each is judged as of the latest date in the ledger."""
+    latest = claims["judged_as_of"].max()
+    stale = claims[(claims["kind"] == "prediction") & (claims["judged_as_of"] != latest)]
+    assert stale.empty, f"predictions not re-judged against the latest record ({latest}): {list(stale['claim_id'])}"

@@ -228,7 +228,8 @@ def test_official_claims_carry_a_value_only_when_a_single_figure_was_stated():
     assert claims.loc[~point, "value_pct"].isna().all(), "a bound, approximation or fraction recorded as a value"
 
 
-@pytest.mark.parametrize("name", ["timeline", "xi_putin_meetings", "us_actions_prc_entities", "official_settlement_claims"])
+@pytest.mark.parametrize("name", ["timeline", "xi_putin_meetings", "us_actions_prc_entities", "eu_actions_prc_entities",
+                                  "official_settlement_claims"])
 def test_imprecise_dates_are_recorded_on_the_first_of_the_month_or_year(name):
     frame = bookdata.load(name)
     by_month = frame[frame["date_precision"] == "month"]["date"]
@@ -250,16 +251,89 @@ def test_peace_plan_points_are_numbered_from_one_without_gaps():
         assert sorted(group["point_number"]) == list(range(1, len(group) + 1)), f"{plan}: points {sorted(group['point_number'])}"
 
 
-def test_prc_entity_counts_never_exceed_the_action_total():
-    actions = bookdata.load("us_actions_prc_entities").dropna(subset=["prc_entities", "total_entities"])
+@pytest.mark.parametrize("name", ["us_actions_prc_entities", "eu_actions_prc_entities"])
+def test_prc_entity_counts_never_exceed_the_action_total(name):
+    actions = bookdata.load(name).dropna(subset=["prc_entities", "total_entities"])
     over = actions[actions["prc_entities"] > actions["total_entities"]]
-    assert over.empty, f"more PRC entities than entities in total\n{over}"
+    assert over.empty, f"{name}: more PRC entities than entities in total\n{over}"
 
 
-def test_confidence_is_given_whenever_a_us_action_count_is_recorded():
-    actions = bookdata.load("us_actions_prc_entities")
+@pytest.mark.parametrize("name", ["us_actions_prc_entities", "eu_actions_prc_entities"])
+def test_confidence_is_given_whenever_an_action_count_is_recorded(name):
+    actions = bookdata.load(name)
     counted = actions["prc_entities"].notna() | actions["total_entities"].notna()
     assert actions.loc[counted, "confidence"].notna().all()
+
+
+def test_monthly_trade_totals_equal_exports_plus_imports_within_rounding():
+    trade = bookdata.load("china_russia_trade_monthly").pivot(index=["period", "period_type"], columns="flow", values="value_usd_bn")
+    complete = trade.dropna()
+    assert len(complete) >= 2, "too few months with a full split to cross-check"
+    gap = (complete["china_exports"] + complete["china_imports"] - complete["total"]).abs()
+    assert (gap <= 0.15).all(), f"totals differ from exports + imports: {gap[gap > 0.15].to_dict()}"
+
+
+def test_later_pipeline_agreements_are_rows_of_the_same_three_routes():
+    contracts = bookdata.load("gas_pipeline_contracts")
+    assert set(contracts["pipeline"]) == {"Power of Siberia", "Far Eastern route", "Power of Siberia 2"}, sorted(contracts["pipeline"])
+
+
+# ---- the horizon: one setting, and every series reaches it or says why ----------------------------
+
+TIME_COLUMNS = ("date", "period", "year")
+TIME_SERIES = [name for name in DATASETS
+               if any(field["name"] in TIME_COLUMNS for field in bookdata.resource(name)["schema"]["fields"])]
+
+
+def last_period(name) -> tuple[int, int]:
+    """(year, month) of a dataset's latest row; month 0 where only the year is known (a quarter counts as its last month)."""
+    frame = bookdata.load(name)
+    column = next(column for column in TIME_COLUMNS if column in frame.columns)
+    latest = (0, 0)
+    for value in frame[column].dropna():
+        if column == "date":
+            period = (value.year, value.month)
+        elif column == "year":
+            period = (int(value), 0)
+        else:
+            end = str(value).split("/")[-1]
+            month = re.fullmatch(r"(\d{4})-(\d{2})", end)
+            quarter = re.fullmatch(r"(\d{4})-Q([1-4])", end)
+            period = ((int(month[1]), int(month[2])) if month else
+                      (int(quarter[1]), 3 * int(quarter[2])) if quarter else (int(end), 0))
+        latest = max(latest, period)
+    return latest
+
+
+def test_the_horizon_is_set_once_in_the_descriptor_and_read_by_the_loader():
+    package = bookdata.descriptor()
+    through = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", package["record_through"])
+    assert through, f"record_through must be YYYY-MM, not {package['record_through']!r}"
+    year, month = int(through[1]), int(through[2])
+    assert package["last_full_year"] == (year if month == 12 else year - 1)
+    assert (bookdata.RECORD_THROUGH, bookdata.LAST_FULL_YEAR) == (package["record_through"], package["last_full_year"])
+
+
+def test_every_time_series_reaches_the_last_full_year_or_says_why():
+    """The list of stale series: each must reach LAST_FULL_YEAR or explain in `ends_before_horizon` why it stops."""
+    unexplained, needless = [], []
+    for name in TIME_SERIES:
+        year, month = last_period(name)
+        reason = bookdata.resource(name).get("ends_before_horizon", "")
+        if year < bookdata.LAST_FULL_YEAR and len(reason.split()) < 10:
+            unexplained.append(f"{name} (last period {year}{f'-{month:02d}' if month else ''})")
+        if year >= bookdata.LAST_FULL_YEAR and reason:
+            needless.append(name)
+    assert not unexplained, (f"these series end before {bookdata.LAST_FULL_YEAR} and their descriptor does not say why "
+                             f"(add ends_before_horizon, or extend the data): {', '.join(unexplained)}")
+    assert not needless, f"these series now reach {bookdata.LAST_FULL_YEAR}; drop their ends_before_horizon: {needless}"
+
+
+@pytest.mark.parametrize("name", TIME_SERIES)
+def test_no_row_is_dated_after_the_horizon(name):
+    year, month = last_period(name)
+    horizon = tuple(int(part) for part in bookdata.RECORD_THROUGH.split("-"))
+    assert (year, month) <= horizon, f"{name} has a row dated {year}-{month:02d}, after the horizon {bookdata.RECORD_THROUGH}: move the horizon"
 
 
 # ---- the bibliography behind the source keys ----------------------------------------------------
