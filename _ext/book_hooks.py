@@ -5,33 +5,31 @@
 - ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
   ledger as a table with an anchor per claim, or the claims of one paragraph
   or one chapter section as a list that links to the ledger.
-- Drops the second ``THEBE_JS_URL`` declaration that the stock theme stack
-  emits (a console SyntaxError on every page) while thebe is switched off.
-- Caches pybtex's plugin look-ups: sphinxcontrib-bibtex asks for a plugin on
-  every citation, and each request scans the metadata of every installed
-  package (about half of the Sphinx build's time here, for the same answer).
-- The student edition (``book_edition: student``, set by book.py when it stages
-  that edition) runs the same code cells as the instructor edition, so that it
-  reuses the instructor's executions; here its pages lose the solution code
-  cells and the outputs of the formative checks, which judge those solutions.
-- Resolves numbered references (``{numref}``) reading each page's doctree once:
-  Sphinx unpickles the whole target page for every reference, to read one
-  figure's number (a second of every build here).
-- Fixes the ARIA role of the bibliography list, and slims the output: the
-  1.5 MB Font Awesome script (icons already come from the theme's web font)
-  and the source maps are not shipped.
+- The editions. ``book_edition`` (``instructor`` by default, or the environment
+  variable ``BOOK_EDITION``, which book.py sets) selects one. The student
+  edition reads the notebooks without their solution prose (myst-nb's
+  ``nb_custom_formats`` reader), drops the instructor-only pages from the table
+  of contents, takes the solution code cells and the verdicts of the formative
+  checks off its pages, and offers notebooks without solutions for download.
+  Its code cells are the instructor edition's, so it reuses those executions.
+- Both editions share one execution cache, ``_build/.jupyter_cache``.
+- Registers pybtex's plain-text backend once (see register_bibtex_backend).
+- Small output fixes: the second ``THEBE_JS_URL`` declaration (a console
+  error while thebe is off), the ARIA role of the bibliography list; the
+  1.5 MB Font Awesome script and source maps are not shipped, and the charts
+  are saved with a 256-colour palette (Pillow), a third of their weight.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
-from sphinx.domains.std import StandardDomain
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -39,10 +37,12 @@ from sphinx.util.nodes import nested_parse_with_titles
 BOOK_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = BOOK_ROOT / "data"
 sys.path.insert(0, str(BOOK_ROOT / "chapters"))
+sys.path.insert(0, str(BOOK_ROOT))
+import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
 
 LEDGER_DOC = "chapters/claims_ledger"
-SOLUTION_CLASS = "tag_solution"  # myst-nb's class for a code cell tagged "solution" (book.SOLUTION_TAG)
+SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
 CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")
 
 
@@ -243,10 +243,9 @@ def _shrink_chart(path: Path) -> None:
     if image.mode in {"RGBA", "LA", "P"} and image.convert("RGBA").getextrema()[3][0] < 255:
         return
     palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    original_size = path.stat().st_size
     smaller = path.with_suffix(".tmp.png")
     palette.save(smaller, "PNG", optimize=True)
-    if smaller.stat().st_size < original_size:
+    if smaller.stat().st_size < path.stat().st_size:
         smaller.replace(path)
     else:
         smaller.unlink()
@@ -289,112 +288,84 @@ class StudentEditionPages(SphinxTransform):
                     cell.remove(output)
 
 
-_charts_shrinking: dict = {}
+def read_student_notebook(text: str):
+    """myst-nb reader of the student edition: the notebook without its solution prose (markdown cells).
 
-
-def shrink_charts_while_writing(app, env):
-    """Start shrinking the notebooks' chart images, in the build's own folder, while Sphinx writes the pages.
-
-    Writing is one core of Python; Pillow releases the GIL, so the other core shrinks the charts meanwhile.
-    Only files under the build folder are touched, never a source.
+    The solution code cells stay, unchanged, so that the notebook matches the instructor edition's executions in the
+    cache (jupyter-cache keys on code cells); StudentEditionPages takes them off the pages.
     """
-    build_folder = Path(app.outdir).resolve().parent
-    charts = [path for path in (Path(app.srcdir, name).resolve() for name in env.images)
-              if path.suffix == ".png" and build_folder in path.parents and path.exists()]
-    pool = ThreadPoolExecutor()
-    _charts_shrinking[id(app)] = (pool, [pool.submit(_shrink_chart, path) for path in charts])
+    import nbformat
+
+    return book.remove_solutions(nbformat.reads(text, as_version=4), markdown_only=True)
 
 
-def charts_shrunk(app):
-    """Wait for the charts just before Sphinx copies them into the site (``html-collect-pages`` comes first)."""
-    pool, jobs = _charts_shrinking.pop(id(app), (None, []))
-    for job in jobs:
-        job.result()
-    if pool is not None:
-        pool.shutdown()
-    return []
+def student_toc(srcdir: Path, toc_path: str, folder: Path) -> Path:
+    """The table of contents without the instructor-only pages, written (as YAML data) into the build folder."""
+    import yaml
+
+    toc = yaml.safe_load((srcdir / toc_path).read_text(encoding="utf-8"))
+    for part in toc.get("parts", [toc]):
+        part["chapters"] = [entry for entry in part.get("chapters", []) if entry.get("file") not in book.INSTRUCTOR_ONLY]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "student_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    return folder / "student_toc.yml"
+
+
+def configure_edition(app, config) -> None:
+    """Choose the edition (BOOK_EDITION wins over _config.yml), and share one execution cache between editions."""
+    config.book_edition = os.environ.get(book.EDITION_VARIABLE) or config.book_edition
+    if config.book_edition not in ("instructor", "student"):
+        raise ValueError(f"book_edition is '{config.book_edition}'; it must be 'instructor' or 'student'")
+    if not config.nb_execution_cache_path:
+        config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
+    if config.book_edition == "student":
+        config.nb_custom_formats = {".ipynb": ["book_hooks.read_student_notebook", {}, False]}
+        toc = student_toc(Path(app.srcdir), config.external_toc_path, Path(app.outdir).parent)
+        config.external_toc_path = str(toc)
 
 
 def slim_output(app, exception):
-    """Leave out what readers' browsers would download for nothing."""
+    """Leave out what readers' browsers would download for nothing; in the student edition, solutions."""
     if exception or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     for source_map in outdir.glob("_static/**/*.map"):
         source_map.unlink()
     (outdir / "_static" / "scripts" / "fontawesome.js").unlink(missing_ok=True)
-    # Charts from the notebooks are shrunk already (shrink_charts_while_writing); this catches any other.
-    with ThreadPoolExecutor() as pool:
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
         list(pool.map(_shrink_chart, outdir.glob("_images/*.png")))
     for page in outdir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         slimmer = FONTAWESOME_SCRIPT.sub("", html)
         if slimmer != html:
             page.write_text(slimmer, encoding="utf-8")
+    if app.config.book_edition == "student":
+        for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
+            book.write_without_solutions(path, path)
 
 
-def cache_bibtex_plugin_lookups() -> None:
-    import functools
+def register_bibtex_backend() -> None:
+    """Register pybtex's plain-text backend with pybtex's own ``register_plugin``.
 
-    import pybtex.plugin
-    import sphinxcontrib.bibtex.plugin
-
-    if not hasattr(pybtex.plugin._load_entry_point, "cache_info"):
-        # Only found plugins are cached; a miss raises and is asked again, as before.
-        pybtex.plugin._load_entry_point = functools.lru_cache(maxsize=None)(pybtex.plugin._load_entry_point)
-        entry_points = sphinxcontrib.bibtex.plugin._entry_points
-        sphinxcontrib.bibtex.plugin._entry_points = functools.lru_cache(maxsize=None)(
-            lambda group, name: tuple(entry_points(group=group, name=name))
-        )
-
-
-class StandardDomainReadingEachDoctreeOnce(StandardDomain):
-    """Sphinx's standard domain, with numbered references resolved from doctrees read once per build.
-
-    The target doctree is only read here (the figure's type, number and caption), never changed, so one copy
-    per page serves every reference to it.
+    sphinxcontrib-bibtex asks pybtex for this plugin on every citation, and pybtex looks it up among the entry points
+    of every installed package (about 9 s a build here); a plugin registered at run time is found at once.
     """
+    import pybtex.plugin
+    from pybtex.backends.plaintext import Backend
 
-    _doctrees: dict[str, nodes.document] = {}
-
-    def _resolve_numref_xref(self, env, *args, **kwargs):
-        read = env.get_doctree
-
-        def read_once(docname):
-            if docname not in self._doctrees:
-                self._doctrees[docname] = read(docname)
-            return self._doctrees[docname]
-
-        env.get_doctree = read_once
-        try:
-            return super()._resolve_numref_xref(env, *args, **kwargs)
-        finally:
-            del env.get_doctree  # back to the method
-
-
-def _forget_doctrees(app, exception) -> None:
-    StandardDomainReadingEachDoctreeOnce._doctrees.clear()
-
-
-def _check_edition(edition: str) -> None:
-    if edition not in ("instructor", "student"):
-        raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
+    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", Backend, force=True)
 
 
 def setup(app):
-    cache_bibtex_plugin_lookups()
+    register_bibtex_backend()
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")
     app.add_directive("datapackage", DataPackageDirective)
     app.add_directive("claims", ClaimsDirective)
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
-    app.connect("env-updated", shrink_charts_while_writing)
-    app.connect("html-collect-pages", charts_shrunk)
-    app.connect("build-finished", slim_output)
     app.add_config_value("book_edition", "instructor", "env", types=[str])
-    app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
+    app.connect("config-inited", configure_edition)  # before sphinx-external-toc reads the TOC (priority 900)
     app.add_transform(StudentEditionPages)
-    app.add_domain(StandardDomainReadingEachDoctreeOnce, override=True)
-    app.connect("build-finished", _forget_doctrees)
+    app.connect("build-finished", slim_output)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
