@@ -12,6 +12,8 @@ from browser import (ARTIFACTS, CheckedLooks, LoadedPage, code_contrast_problems
                      dark_mode_figure_problems, image_problems, link_problems, link_violations, page_url, serve,
                      switch_theme)
 
+pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
+
 
 def test_every_internal_link_and_anchor_resolves(built_book):
     problems, external = link_problems(built_book)

@@ -18,9 +18,9 @@ from browser import (ARTIFACTS, PAGE_BUDGET_BYTES, LoadedPage, accessibility_vio
                      switch_theme)
 from conftest import toc_files
 
-# Last pages of the table of contents first: the reference pages there (bibliography, data) take longest, and the
-# run ends better balanced on the two workers when the short pages come last.
-PAGES = toc_files()[::-1]
+pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
+
+PAGES = toc_files()[::-1]  # last pages of the table of contents first
 
 
 def record(name: str, weight: int, violations: list[dict]) -> None:

@@ -66,14 +66,14 @@ CHAPTERS_WITH_SOLUTIONS = [path for path in WITH_SOLUTIONS if path.stem[:2].isdi
 
 @pytest.mark.parametrize("path", CHAPTERS_WITH_SOLUTIONS, ids=lambda path: path.stem)
 def test_a_chapter_keeps_its_reference_solutions_after_its_exercises(path):
-    """So a chapter handed out is the opening of the notebook nbval runs, and that run is a student's run of it."""
+    """So a chapter handed out is the opening of the notebook the build runs, and that run is a student's run of it."""
     assert solutions_come_last(path), (f"{path.name}: a code cell that is not a solution follows a reference solution; "
                                        "keep the reference solutions after all the exercises")
 
 
 @pytest.mark.parametrize("path", [path for path in WITH_SOLUTIONS if path not in RUN_AS_HANDED_OUT], ids=lambda path: path.stem)
 def test_a_notebook_not_run_as_handed_out_has_the_code_of_the_opening_of_its_source(path, student_edition):
-    """What lets nbval's run of the source stand for a student's run of the handed-out notebook (see
+    """What lets the build's run of the source stand for a student's run of the handed-out notebook (see
     conftest.solutions_come_last), checked on the notebook the student edition hands out."""
     handed_out = student_edition / "notebooks" / "chapters" / path.name
     source_code = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
