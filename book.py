@@ -1,17 +1,14 @@
 #!/usr/bin/env python3
-"""Build, test or open the book. Needs only Python 3.11+; it makes its own virtual environment.
+"""Build, test or open the book. Needs only Python 3.11+; it makes its own virtual environment (.venv).
 
-    python3 book.py build                         # student edition (no solutions): _build/student/html,
-                                                  #   and the notebooks to hand out: _build/student/notebooks
-    python3 book.py build --edition instructor    # instructor edition (solutions collapsed): _build/html
-    python3 book.py build --edition both          # both editions
-    python3 book.py test                          # the whole test suite (pytest); arguments after -- go to pytest
-    python3 book.py lab                           # JupyterLab in chapters/, to run a notebook yourself
+    python3 book.py build                        # student edition: _build/student/html, and _build/student/notebooks
+    python3 book.py build --edition instructor   # instructor edition (solutions collapsed): _build/html
+    python3 book.py build --edition both         # both
+    python3 book.py test                         # the whole test suite (pytest; arguments after -- go to pytest)
+    python3 book.py lab                          # JupyterLab in chapters/
 
-A build runs the notebooks that changed, in parallel, into the execution cache (jupyter-cache), then the stock
-strict build: jupyter-book build --all -W -n --keep-going. The edition is chosen by the BOOK_EDITION environment
-variable, which the book's Sphinx hooks (_ext/book_hooks.py) read; without it you get the instructor edition, so
-the plain `jupyter-book build --all -W -n --keep-going .` builds the instructor edition too.
+A build runs the changed notebooks in parallel into jupyter-cache, then the stock strict build with BOOK_EDITION set
+(read by _ext/book_hooks.py; unset, it is the instructor edition): jupyter-book build --all -W -n --keep-going.
 """
 
 from __future__ import annotations
@@ -37,9 +34,6 @@ STUDENT = ROOT / "_build" / "student"
 HTML = {"instructor": ROOT / "_build" / "html", "student": STUDENT / "html"}
 
 
-# ---- the virtual environment -----------------------------------------------------------------------------
-
-
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -59,9 +53,6 @@ def ensure_environment() -> Path:
         subprocess.run([venv_python(), "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS], check=True)
         stamp.write_text(wanted + "\n")
     return venv_python()
-
-
-# ---- the execution cache -----------------------------------------------------------------------------------
 
 
 def fingerprint(paths: list[Path], base: Path) -> str:
@@ -105,22 +96,6 @@ def execute(notebooks: list[Path], cache_path: Path, timeout: int) -> dict[str, 
     return {uri: cache.get_project_record(uri).traceback or "" for uri in result.excepted + result.errored}
 
 
-def toc_files(book: Path = ROOT) -> list[str]:
-    """Every document named in the book's _toc.yml, root first."""
-    import yaml
-
-    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", [toc]):
-        for chapter in part.get("chapters", []):
-            files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
-    return files
-
-
-# ---- the strict build ---------------------------------------------------------------------------------------
-
-
 def jupyter_book_command(book: Path, output: Path) -> list[str]:
     """The stock strict build: every page rewritten, warnings as errors, nitpicky references."""
     script = Path(sys.executable).with_name("jupyter-book.exe" if os.name == "nt" else "jupyter-book")
@@ -157,8 +132,7 @@ def build(edition: str) -> int:
     if prepare_cache(ROOT, cache):
         print("Data, sources, packages, the helper module or the figure style changed: the execution cache was emptied.")
     timeout = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
-    notebooks = [ROOT / f"{name}.ipynb" for name in toc_files() if (ROOT / f"{name}.ipynb").exists()]
-    execute(notebooks, cache, timeout)
+    execute(sorted((ROOT / "chapters").glob("*.ipynb")), cache, timeout)
 
     outputs = {"instructor": ROOT, "student": STUDENT}
     logs = {name: (STUDENT / "build.log" if len(stale) == 2 and name == "student" else None) for name in stale}
@@ -186,34 +160,17 @@ def build(edition: str) -> int:
     return max(codes.values())
 
 
-# ---- the student edition's notebooks -----------------------------------------------------------------------
-
-
 def is_solution(cell: dict) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def remove_solutions(notebook, markdown_only: bool = False):
-    """``notebook`` without its solution cells (only the markdown ones with ``markdown_only``), by nbconvert's
-    tag-removal preprocessor."""
-    import nbformat
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    class SolutionRemover(TagRemovePreprocessor):
-        def check_cell_conditions(self, cell, resources, index):  # True: the cell stays
-            kept_code = markdown_only and cell.cell_type != "markdown"
-            return kept_code or super().check_cell_conditions(cell, resources, index)
-
-    notebook, _ = SolutionRemover(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
-    return notebook
-
-
 def without_solutions(notebook):
-    """The notebook a student gets: no solution cells, no outputs (nbconvert's clear-output preprocessor)."""
-    from nbconvert.preprocessors import ClearOutputPreprocessor
+    """The notebook a student gets: no solution cells (nbconvert's tag-removal preprocessor), no outputs."""
+    import nbformat
+    from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 
-    notebook, _ = ClearOutputPreprocessor().preprocess(remove_solutions(notebook), {})
-    return notebook
+    notebook, _ = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
+    return ClearOutputPreprocessor().preprocess(notebook, {})[0]
 
 
 def write_without_solutions(source: Path, destination: Path) -> None:
@@ -235,25 +192,16 @@ def write_handout(book: Path, handout: Path) -> None:
     shutil.copy2(book / "references.bib", handout / "references.bib")  # the loader checks source keys
 
 
-def copy_book(destination: Path) -> Path:
-    """A copy of the book's sources (no virtual environment, git data or build output)."""
-    if destination.exists():
-        shutil.rmtree(destination)
-    destination.mkdir(parents=True)
-    for name in BOOK_FILES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_*"))
-        else:
-            shutil.copy2(ROOT / name, destination / name)
-    return destination
-
-
-def main() -> int:
+def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["build", "test", "lab"])
     parser.add_argument("--edition", choices=["student", "instructor", "both"], default="student")
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --)")
-    options = parser.parse_args()
+    return parser.parse_args(arguments)
+
+
+def main() -> int:
+    options = parse_arguments()
     python = ensure_environment()
     if Path(sys.prefix).resolve() != VENV.resolve():  # run again with the environment's Python and packages
         sys.exit(subprocess.run([python, Path(__file__).resolve(), *sys.argv[1:]]).returncode)

@@ -3,19 +3,23 @@
 Each check is a function that returns a list of problems for one page, so that
 the same check runs on the real book (test_browser_pages.py) and, to prove it
 can fail, on a copy of the built HTML with a defect planted in it
-(test_browser_checks.py). Its fixtures, `site` and `browser`, are in conftest.py.
+(test_browser_checks.py). Its fixtures (`site`, `browser`, `tab`, `checked_looks`)
+are at the end of this file; conftest.py imports them.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+import pytest
 
 # The headless shell is the build of Chromium that Playwright itself runs headless tests in: it has no browser
 # interface to keep up, and costs about a sixth less processor time per page than the full browser run headless.
@@ -436,3 +440,43 @@ def link_problems(html_root: Path) -> tuple[list[str], list[str]]:
     return problems, sorted(set(external))
 
 
+# ---- fixtures --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    server, url = serve(built_book)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = ("Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
+                   "on Debian to run the browser tests")
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run them, not skip them")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def checked_looks(tmp_path_factory, worker_id) -> CheckedLooks:
+    """The looks of text checked for contrast so far in this run, by any worker (see CheckedLooks)."""
+    # Under pytest-xdist the parent of a worker's temporary folder belongs to this run and to all its workers.
+    run_folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return CheckedLooks(run_folder / "checked-looks", worker_id)
+
+
+@pytest.fixture(scope="session")
+def tab(browser):
+    """One tab that the page tests navigate from page to page (see open_tab)."""
+    page = open_tab(browser)
+    yield page
+    page.context.close()

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from filelock import FileLock
 
-from browser import CHROMIUM, CHROMIUM_ARGS, CheckedLooks, open_tab, serve
+from browser import browser, checked_looks, site, tab  # noqa: F401  (the browser tests' fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -55,17 +55,11 @@ def solutions_come_last(path: Path) -> bool:
 # checks follow the answers they judge). The chapters keep their reference solutions last (a test checks it).
 RUN_AS_HANDED_OUT = [path for path in WITH_SOLUTIONS if not solutions_come_last(path)]
 
-copy_book = book.copy_book
-
-
-def strict_build(book_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
-    """The stock strict build (``jupyter-book build --all -W -n --keep-going``) of ``book_dir``, output captured."""
-    return subprocess.run(book.jupyter_book_command(book_dir, output_dir), capture_output=True, text=True)
-
-
 def toc_files() -> list[str]:
     """Every document named in _toc.yml, root first."""
-    return book.toc_files(ROOT)
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    chapters = [chapter for part in toc.get("parts", [toc]) for chapter in part["chapters"]]
+    return [toc["root"], *[entry["file"] for chapter in chapters for entry in [chapter, *chapter.get("sections", [])]]]
 
 
 @pytest.fixture(scope="session")
@@ -101,42 +95,3 @@ def handout_runs(student_edition) -> Path:
         # The tests that read these runs report a failed notebook with its error (see test_assignments.executed).
         (HANDOUT_CACHE / FAILURES).write_text(json.dumps({Path(uri).name: error for uri, error in failures.items()}))
     return HANDOUT_CACHE
-
-
-@pytest.fixture(scope="session")
-def site(built_book):
-    server, url = serve(built_book)
-    yield url
-    server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = ("Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
-                   "on Debian to run the browser tests")
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run them, not skip them")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
-def checked_looks(tmp_path_factory, worker_id) -> CheckedLooks:
-    """The looks of text checked for contrast so far in this run, by any worker (see browser.CheckedLooks)."""
-    # Under pytest-xdist the parent of a worker's temporary folder belongs to this run and to all its workers.
-    run_folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
-    return CheckedLooks(run_folder / "checked-looks", worker_id)
-
-
-@pytest.fixture(scope="session")
-def tab(browser):
-    """One tab that the page tests navigate from page to page (see browser.open_tab)."""
-    page = open_tab(browser)
-    yield page
-    page.context.close()

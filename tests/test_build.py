@@ -3,9 +3,24 @@ and the execution cache, emptied when what the notebooks read changes."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import nbformat
 
-from conftest import ROOT, book, copy_book, strict_build, toc_files
+from conftest import ROOT, book, toc_files
+
+
+def copy_book(destination: Path) -> Path:
+    """A copy of the repository's sources (no virtual environment, git data or build output)."""
+    ignored = shutil.ignore_patterns(".git", ".venv", "_build", "test-artifacts", "__pycache__", ".ipynb_checkpoints")
+    return Path(shutil.copytree(ROOT, destination, ignore=ignored))
+
+
+def strict_build(book_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
+    """The stock strict build (``jupyter-book build --all -W -n --keep-going``) of ``book_dir``, output captured."""
+    return subprocess.run(book.jupyter_book_command(book_dir, output_dir), capture_output=True, text=True)
 
 
 def test_strict_build_makes_a_page_for_every_toc_entry(built_book):
