@@ -5,31 +5,29 @@
 - ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
   ledger as a table with an anchor per claim, or the claims of one paragraph
   or one chapter section as a list that links to the ledger.
-- The editions. ``book_edition`` (``instructor`` by default, or the environment
-  variable ``BOOK_EDITION``, which book.py sets) selects one. The student
-  edition reads the notebooks without their solution prose (myst-nb's
-  ``nb_custom_formats`` reader), drops the instructor-only pages from the table
-  of contents, takes the solution code cells and the verdicts of the formative
-  checks off its pages, and offers notebooks without solutions for download.
-  Its code cells are the instructor edition's, so it reuses those executions.
-- Both editions share one execution cache, ``_build/.jupyter_cache``.
-- Registers pybtex's plain-text backend once (see register_bibtex_backend).
-- Small output fixes: the second ``THEBE_JS_URL`` declaration (a console
-  error while thebe is off), the ARIA role of the bibliography list; the
-  1.5 MB Font Awesome script and source maps are not shipped, and the charts
-  are saved with a 256-colour palette (Pillow), a third of their weight.
+- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment
+  variable (book.py sets it), is ``instructor`` (the default) or ``student``.
+  The student edition reads the notebooks without their solution prose, leaves
+  the instructor-only pages out of the table of contents, takes solution code
+  and the formative checks' verdicts off its pages, and offers notebooks without
+  solutions for download. Its code cells are the instructor edition's, so it
+  reuses those executions from the shared cache, _build/.jupyter_cache.
+- Lighter, cleaner output (see slim_output), and pybtex's plain-text backend
+  registered once (see setup).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pybtex.plugin
 from docutils import nodes
 from docutils.statemachine import StringList
+from pybtex.backends.plaintext import Backend as PlaintextBackend
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -209,50 +207,16 @@ class ClaimsDirective(SphinxDirective):
 
 
 def drop_duplicate_thebe_url(app, pagename, templatename, context, doctree):
-    """sphinx-thebe and the book theme both declare ``const THEBE_JS_URL``; keep none while thebe is off."""
-    if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
-        return
-    script_files = context.get("script_files")
-    if not script_files:
-        return
-    context["script_files"] = [
-        script for script in script_files if "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
-    ]
+    """sphinx-thebe and the book theme both declare ``const THEBE_JS_URL`` (a console error); keep none, thebe is off."""
+    if context.get("script_files") and not app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
+        body = lambda script: str(getattr(script, "attributes", {}).get("body", ""))  # noqa: E731
+        context["script_files"] = [script for script in context["script_files"] if "THEBE_JS_URL" not in body(script)]
 
 
 def fix_citation_list_role(app, pagename, templatename, context, doctree):
     """docutils marks the citation list role="list" but its items are not listitems (an axe violation)."""
     if "body" in context:
         context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
-
-
-FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
-
-
-def _shrink_chart(path: Path) -> None:
-    """Charts have few colours: a 256-colour palette cuts their weight by about two thirds, unseen.
-
-    A figure with any transparency is left as it is, so that the dark-theme test still sees it.
-    """
-    from PIL import Image
-
-    with Image.open(path) as image:
-        if image.mode == "P" and "transparency" not in image.info:
-            return  # shrunk already
-        image.load()
-    if image.mode in {"RGBA", "LA", "P"} and image.convert("RGBA").getextrema()[3][0] < 255:
-        return
-    palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    smaller = path.with_suffix(".tmp.png")
-    palette.save(smaller, "PNG", optimize=True)
-    if smaller.stat().st_size < path.stat().st_size:
-        smaller.replace(path)
-    else:
-        smaller.unlink()
-
-
-def _code_cells(doctree):
-    return [node for node in doctree.findall(nodes.container) if node.get("nb_element") == "cell_code"]
 
 
 def _forget_targets(document, removed) -> None:
@@ -276,7 +240,7 @@ class StudentEditionPages(SphinxTransform):
     def apply(self, **kwargs) -> None:
         if self.config.book_edition != "student":
             return
-        for cell in _code_cells(self.document):
+        for cell in [node for node in self.document.findall(nodes.container) if node.get("nb_element") == "cell_code"]:
             if SOLUTION_CLASS in cell["classes"]:
                 _forget_targets(self.document, cell)
                 cell.parent.remove(cell)
@@ -289,39 +253,48 @@ class StudentEditionPages(SphinxTransform):
 
 
 def read_student_notebook(text: str):
-    """myst-nb reader of the student edition: the notebook without its solution prose (markdown cells).
-
-    The solution code cells stay, unchanged, so that the notebook matches the instructor edition's executions in the
-    cache (jupyter-cache keys on code cells); StudentEditionPages takes them off the pages.
-    """
+    """The student edition's notebook reader (myst-nb's ``nb_custom_formats``): no solution prose. Solution code
+    cells stay, so the notebook matches the instructor edition's executions (jupyter-cache keys on code cells)."""
     import nbformat
 
-    return book.remove_solutions(nbformat.reads(text, as_version=4), markdown_only=True)
-
-
-def student_toc(srcdir: Path, toc_path: str, folder: Path) -> Path:
-    """The table of contents without the instructor-only pages, written (as YAML data) into the build folder."""
-    import yaml
-
-    toc = yaml.safe_load((srcdir / toc_path).read_text(encoding="utf-8"))
-    for part in toc.get("parts", [toc]):
-        part["chapters"] = [entry for entry in part.get("chapters", []) if entry.get("file") not in book.INSTRUCTOR_ONLY]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "student_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
-    return folder / "student_toc.yml"
+    notebook = nbformat.reads(text, as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if cell.cell_type != "markdown" or not book.is_solution(cell)]
+    return notebook
 
 
 def configure_edition(app, config) -> None:
-    """Choose the edition (BOOK_EDITION wins over _config.yml), and share one execution cache between editions."""
+    """Choose the edition; share one execution cache; for students, read notebooks and the TOC without solutions."""
     config.book_edition = os.environ.get(book.EDITION_VARIABLE) or config.book_edition
     if config.book_edition not in ("instructor", "student"):
         raise ValueError(f"book_edition is '{config.book_edition}'; it must be 'instructor' or 'student'")
-    if not config.nb_execution_cache_path:
-        config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
+    config.nb_execution_cache_path = config.nb_execution_cache_path or str(Path(app.srcdir, "_build", ".jupyter_cache"))
     if config.book_edition == "student":
+        import yaml
+
         config.nb_custom_formats = {".ipynb": ["book_hooks.read_student_notebook", {}, False]}
-        toc = student_toc(Path(app.srcdir), config.external_toc_path, Path(app.outdir).parent)
-        config.external_toc_path = str(toc)
+        toc = yaml.safe_load(Path(app.srcdir, config.external_toc_path).read_text(encoding="utf-8"))
+        for part in toc.get("parts", [toc]):
+            part["chapters"] = [entry for entry in part["chapters"] if entry["file"] not in book.INSTRUCTOR_ONLY]
+        student_toc = Path(app.outdir).parent / "student_toc.yml"  # read by sphinx-external-toc (priority 900)
+        student_toc.parent.mkdir(parents=True, exist_ok=True)
+        student_toc.write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+        config.external_toc_path = str(student_toc)
+
+
+def shrink_chart(path: Path) -> None:
+    """An opaque chart saved with a 256-colour palette, if that is smaller: about a third of the weight, unseen."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+    if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
+        return  # shrunk already, or transparent (left so, for the dark-theme test to see)
+    smaller = path.with_suffix(".tmp.png")
+    image.convert("RGB").quantize(256, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(smaller, optimize=True)
+    if smaller.stat().st_size < path.stat().st_size:
+        smaller.replace(path)
+    else:
+        smaller.unlink()
 
 
 def slim_output(app, exception):
@@ -329,43 +302,34 @@ def slim_output(app, exception):
     if exception or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    for source_map in outdir.glob("_static/**/*.map"):
-        source_map.unlink()
-    (outdir / "_static" / "scripts" / "fontawesome.js").unlink(missing_ok=True)
-    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
-        list(pool.map(_shrink_chart, outdir.glob("_images/*.png")))
+    for path in [*outdir.glob("_static/**/*.map"), outdir / "_static" / "scripts" / "fontawesome.js"]:
+        path.unlink(missing_ok=True)  # source maps, and icons the theme's web font already draws
     for page in outdir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        slimmer = FONTAWESOME_SCRIPT.sub("", html)
-        if slimmer != html:
-            page.write_text(slimmer, encoding="utf-8")
+        if FONTAWESOME_SCRIPT.search(html):
+            page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
+        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
             book.write_without_solutions(path, path)
 
 
-def register_bibtex_backend() -> None:
-    """Register pybtex's plain-text backend with pybtex's own ``register_plugin``.
-
-    sphinxcontrib-bibtex asks pybtex for this plugin on every citation, and pybtex looks it up among the entry points
-    of every installed package (about 9 s a build here); a plugin registered at run time is found at once.
-    """
-    import pybtex.plugin
-    from pybtex.backends.plaintext import Backend
-
-    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", Backend, force=True)
+FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
 def setup(app):
-    register_bibtex_backend()
+    # sphinxcontrib-bibtex asks pybtex for its plain-text backend at every citation, and pybtex looks for it among
+    # the entry points of every installed package (9 s a build); one registered at run time is found at once.
+    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", PlaintextBackend, force=True)
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")
     app.add_directive("datapackage", DataPackageDirective)
     app.add_directive("claims", ClaimsDirective)
+    app.add_config_value("book_edition", "instructor", "env", types=[str])
+    app.connect("config-inited", configure_edition)
+    app.add_transform(StudentEditionPages)
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
-    app.add_config_value("book_edition", "instructor", "env", types=[str])
-    app.connect("config-inited", configure_edition)  # before sphinx-external-toc reads the TOC (priority 900)
-    app.add_transform(StudentEditionPages)
     app.connect("build-finished", slim_output)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
