@@ -68,8 +68,12 @@ def prepare_cache(book: Path, cache: Path) -> bool:
     jupyter-cache keys an execution on the notebook's code cells alone, so it would keep figures drawn from old
     data. These inputs are fingerprinted instead: data, sources, the helper module, the figure style, the packages.
     """
-    inputs = [*sorted((book / "data").iterdir()), book / "references.bib", *sorted((book / "chapters").glob("*.py")),
-              *sorted((book / "chapters").glob("*.mplstyle"))]
+    inputs = [
+        *sorted((book / "data").iterdir()),
+        book / "references.bib",
+        *sorted((book / "chapters").glob("*.py")),
+        *sorted((book / "chapters").glob("*.mplstyle")),
+    ]
     wanted = fingerprint(inputs, book) + hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     stamp = cache / "inputs.sha256"
     recorded = stamp.read_text().strip() if stamp.exists() else None
@@ -107,8 +111,11 @@ def sources_fingerprint() -> str:
     paths = []
     for name in BOOK_FILES:
         top = ROOT / name
-        paths += [top] if top.is_file() else sorted(path for path in top.rglob("*")
-                                                    if path.is_file() and "__pycache__" not in path.parts)
+        paths += (
+            [top]
+            if top.is_file()
+            else sorted(path for path in top.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+        )
     return fingerprint([*paths, REQUIREMENTS], ROOT)
 
 
@@ -130,7 +137,9 @@ def build(edition: str) -> int:
 
     cache = ROOT / "_build" / ".jupyter_cache"
     if prepare_cache(ROOT, cache):
-        print("Data, sources, packages, the helper module or the figure style changed: the execution cache was emptied.")
+        print(
+            "Data, sources, packages, the helper module or the figure style changed: the execution cache was emptied."
+        )
     timeout = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
     execute(sorted((ROOT / "chapters").glob("*.ipynb")), cache, timeout)
 
@@ -140,8 +149,13 @@ def build(edition: str) -> int:
     for name in stale:  # two editions build side by side; the second writes to a log, so outputs do not interleave
         environment = {**os.environ, EDITION_VARIABLE: name}
         stream = logs[name].open("w") if logs[name] else None
-        processes[name] = subprocess.Popen(jupyter_book_command(ROOT, outputs[name]), cwd=ROOT, env=environment,
-                                           stdout=stream, stderr=subprocess.STDOUT if stream else None)
+        processes[name] = subprocess.Popen(
+            jupyter_book_command(ROOT, outputs[name]),
+            cwd=ROOT,
+            env=environment,
+            stdout=stream,
+            stderr=subprocess.STDOUT if stream else None,
+        )
     codes = {name: process.wait() for name, process in processes.items()}
     for name, code in codes.items():
         if code:

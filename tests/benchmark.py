@@ -47,7 +47,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPro
         log = ROOT / "test-artifacts" / "benchmark-failure.log"
         log.parent.mkdir(exist_ok=True)
         log.write_text(result.stdout + "\n" + result.stderr)
-        sys.exit(f"{' '.join(command)} failed in {cwd} (whole output in {log}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        sys.exit(
+            f"{' '.join(command)} failed in {cwd} (whole output in {log}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return elapsed, result
 
 
@@ -56,7 +58,9 @@ def floor_seconds(copy: Path) -> float:
     start = time.perf_counter()
     for path in sorted((copy / "chapters").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     return time.perf_counter() - start
 
 
@@ -91,12 +95,16 @@ def main() -> None:
         return f"{best[name]:.1f} s" + (f" (rounds: {each})" if rounds > 1 else "")
 
     floor, cold, suite = best["floor"], best["cold"], best["suite"]
-    print(f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; fastest of {rounds} round(s)")
+    print(
+        f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; fastest of {rounds} round(s)"
+    )
     print(f"floor (every notebook executed serially with nbclient): {measured('floor')}")
     print(f"cold build, student edition (python3 book.py build): {measured('cold')}")
-    print(f"no-change rebuild: {measured('rebuild')}; rebuild after editing one page (notebooks cached): "
-          f"{measured('rebuild_after_edit')}")
+    print(
+        f"no-change rebuild: {measured('rebuild')}; rebuild after editing one page (notebooks cached): "
+        f"{measured('rebuild_after_edit')}"
+    )
     print(f"instructor edition after the student edition: {measured('instructor_after')}")
     print(f"both editions cold (python3 book.py build --edition both): {measured('both')}")
     print(f"test suite from a fresh copy (python3 book.py test): {measured('suite')}; {results[-1]['summary']}")

@@ -24,8 +24,15 @@ import pytest
 # The headless shell is the build of Chromium that Playwright itself runs headless tests in: it has no browser
 # interface to keep up, and costs about a sixth less processor time per page than the full browser run headless.
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGE_BUDGET_BYTES = 2_000_000  # everything one page loads: about 1 MB of theme, the rest HTML and figures
 MIN_FIGURE_CONTRAST = 7.0  # WCAG AAA for text: figure ink on the figure's own background
@@ -76,14 +83,20 @@ class LoadedPage:
             self.context = browser.new_context(color_scheme="dark" if dark else "light", viewport=VIEWPORT)
             if dark:
                 # The theme reads the reader's stored choice before it paints.
-                self.context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+                self.context.add_init_script(
+                    "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+                )
         self.page = tab or self.context.new_page()
         self.problems: list[str] = []
         self.listeners = {
-            "console": lambda message: message.type == "error" and self.problems.append(f"console error: {message.text}"),
+            "console": lambda message: (
+                message.type == "error" and self.problems.append(f"console error: {message.text}")
+            ),
             "pageerror": lambda error: self.problems.append(f"page error: {error}"),
             "requestfailed": lambda request: self.problems.append(f"failed request: {request.url}"),
-            "response": lambda response: response.status >= 400 and self.problems.append(f"HTTP {response.status}: {response.url}"),
+            "response": lambda response: (
+                response.status >= 400 and self.problems.append(f"HTTP {response.status}: {response.url}")
+            ),
         }
         for event, listener in self.listeners.items():
             self.page.on(event, listener)
@@ -92,10 +105,12 @@ class LoadedPage:
     @property
     def bytes(self) -> int:
         """Bytes of the page and everything it loaded, as the browser's resource timing records them."""
-        return int(self.page.evaluate(
-            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
-            ".reduce((total, entry) => total + (entry.decodedBodySize || 0), 0)"
-        ))
+        return int(
+            self.page.evaluate(
+                "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+                ".reduce((total, entry) => total + (entry.decodedBodySize || 0), 0)"
+            )
+        )
 
     def close(self):
         if self.context is not None:
@@ -112,14 +127,17 @@ def page_url(site: str, name: str) -> str:
 def switch_theme(page, theme: str) -> None:
     """Switch to the "dark" or "light" theme with the page's own theme button (each click moves to its next mode)."""
     # The theme fades colours from one mode to the other; without the fade they are final at once.
-    reached = page.evaluate("""theme => {
+    reached = page.evaluate(
+        """theme => {
         const still = document.createElement('style');
         still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
         document.head.append(still);
         const button = [...document.querySelectorAll('.theme-switch-button')].find(b => b.offsetParent !== null);
         for (let click = 0; click < 3 && document.documentElement.dataset.theme !== theme; click++) button.click();
         return document.documentElement.dataset.theme;
-    }""", theme)
+    }""",
+        theme,
+    )
     assert reached == theme, f"the theme button did not switch the page to the {theme} theme"
 
 
@@ -129,7 +147,9 @@ def flatten_code(page) -> None:
     A chapter's code is thousands of one-token spans that no axe-core rule but colour contrast looks into;
     without them an audit of the page takes a third less time.
     """
-    page.evaluate("() => { for (const block of document.querySelectorAll('.highlight pre')) block.textContent = block.textContent; }")
+    page.evaluate(
+        "() => { for (const block of document.querySelectorAll('.highlight pre')) block.textContent = block.textContent; }"
+    )
 
 
 # ---- the checks --------------------------------------------------------------------------------------
@@ -139,7 +159,9 @@ def image_problems(page) -> list[str]:
     """Images need alt text that says something; figures need a caption."""
     problems = []
     # page.evaluate, not Playwright's selector helpers: those inject a script into every page, a third of this check.
-    for image in page.evaluate("[...document.querySelectorAll('article img')].map(e => [e.getAttribute('alt'), e.getAttribute('src')])"):
+    for image in page.evaluate(
+        "[...document.querySelectorAll('article img')].map(e => [e.getAttribute('alt'), e.getAttribute('src')])"
+    ):
         alt, src = image
         name = Path(urlsplit(src or "").path).name
         if not alt or not alt.strip():
@@ -148,7 +170,9 @@ def image_problems(page) -> list[str]:
             problems.append(f"image {name} has a file name for alt text: {alt!r}")
         elif len(alt.split()) < 5:
             problems.append(f"image {name} has alt text too short to describe a chart: {alt!r}")
-    for figure in page.evaluate("[...document.querySelectorAll('article figure')].map(e => [e.id, !!e.querySelector('figcaption')])"):
+    for figure in page.evaluate(
+        "[...document.querySelectorAll('article figure')].map(e => [e.id, !!e.querySelector('figcaption')])"
+    ):
         figure_id, has_caption = figure
         if not has_caption:
             problems.append(f"figure {figure_id or '(no id)'} has no caption")
@@ -159,6 +183,7 @@ def _relative_luminance(rgb) -> float:
     def channel(value):
         value /= 255
         return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
     red, green, blue = (channel(component) for component in rgb[:3])
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
@@ -191,7 +216,9 @@ async () => Promise.all([...document.querySelectorAll('article figure img')].map
 def dark_mode_figure_problems(page) -> list[str]:
     """In the dark theme a figure must keep its own opaque background, with its ink legible on it."""
     problems = []
-    assert page.evaluate("document.documentElement.dataset.theme") == "dark", "the page did not switch to the dark theme"
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark", (
+        "the page did not switch to the dark theme"
+    )
     for pixels in page.evaluate(FIGURE_PIXELS):
         name = Path(urlsplit(pixels["src"]).path).name
         transparent = [corner for corner in pixels["corners"] if corner[3] < 255]
@@ -221,8 +248,11 @@ COLOUR_HELPERS = """
   };
 """
 
-CODE_COLOURS = """
-() => {""" + COLOUR_HELPERS + """
+CODE_COLOURS = (
+    """
+() => {"""
+    + COLOUR_HELPERS
+    + """
   const pairs = new Map(), styled = new Set();
   for (const block of document.querySelectorAll('article .highlight pre')) {
     const blockPaper = background(block).join();
@@ -240,11 +270,15 @@ CODE_COLOURS = """
   return [...pairs.values()];
 }
 """
+)
 
 # Marks one element for each distinct look of text (colour, background, size, weight, opacity, shadow) that is
 # not among the looks already checked; returns how many looks the page has and the looks it marked.
-TEXT_STYLE_SAMPLES = """
-(checked) => {""" + COLOUR_HELPERS + """
+TEXT_STYLE_SAMPLES = (
+    """
+(checked) => {"""
+    + COLOUR_HELPERS
+    + """
   document.querySelectorAll('[data-contrast-sample]').forEach(element => element.removeAttribute('data-contrast-sample'));
   const seen = new Set(), marked = [], known = new Set(checked);
   for (const element of document.body.querySelectorAll('*')) {
@@ -264,12 +298,16 @@ TEXT_STYLE_SAMPLES = """
   return {looks: seen.size, marked};
 }
 """
+)
 
 # Marks one link of each distinct look among those axe-core's link-in-text-block rule applies to (links within
 # text): the rule compares a link with the block of text around it, so the look is the pair. The properties are
 # those the rule reads: colours, background, borders, outline, font and text decoration, and generated content.
-LINK_STYLE_SAMPLES = """
-() => {""" + COLOUR_HELPERS + """
+LINK_STYLE_SAMPLES = (
+    """
+() => {"""
+    + COLOUR_HELPERS
+    + """
   const PROPERTIES = ['color', 'background-image', 'border-top', 'border-bottom', 'outline', 'font-family', 'font-size',
                       'font-weight', 'font-style', 'text-decoration', 'display'];
   const BLOCKS = ['block', 'list-item', 'table', 'flex', 'grid', 'inline-block'];
@@ -304,6 +342,7 @@ LINK_STYLE_SAMPLES = """
   return seen.size;
 }
 """
+)
 
 
 def code_contrast_problems(page) -> list[str]:
@@ -319,7 +358,9 @@ def code_contrast_problems(page) -> list[str]:
             continue
         ratio = contrast_ratio(pair["ink"], pair["paper"])
         if ratio < MIN_CODE_CONTRAST:
-            problems.append(f"code token .{pair['token']} ({pair['text']!r}): contrast {ratio:.1f} below {MIN_CODE_CONTRAST}")
+            problems.append(
+                f"code token .{pair['token']} ({pair['text']!r}): contrast {ratio:.1f} below {MIN_CODE_CONTRAST}"
+            )
     return problems
 
 
@@ -336,7 +377,11 @@ class CheckedLooks:
         folder.mkdir(parents=True, exist_ok=True)
 
     def checked(self, theme: str) -> list[str]:
-        return [look for path in self.folder.glob(f"{theme}-*.txt") for look in path.read_text(encoding="utf-8").splitlines()]
+        return [
+            look
+            for path in self.folder.glob(f"{theme}-*.txt")
+            for look in path.read_text(encoding="utf-8").splitlines()
+        ]
 
     def record(self, theme: str, looks: list[str]) -> None:
         with (self.folder / f"{theme}-{self.worker}.txt").open("a", encoding="utf-8") as file:
@@ -351,8 +396,10 @@ def _axe(page, options: dict, looks: CheckedLooks | None) -> list[dict]:
         page.evaluate(Axe().axe_script)
         # Colour contrast and links within text are checked on the elements TEXT_STYLE_SAMPLES and
         # LINK_STYLE_SAMPLES mark (see contrast_violations).
-        page.evaluate("axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'},"
-                      " {id: 'link-in-text-block', selector: '[data-link-sample]'}]})")
+        page.evaluate(
+            "axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'},"
+            " {id: 'link-in-text-block', selector: '[data-link-sample]'}]})"
+        )
     theme = page.evaluate("document.documentElement.dataset.theme")
     samples = page.evaluate(TEXT_STYLE_SAMPLES, looks.checked(theme) if looks else [])
     assert samples["looks"] > 0, "no text found to check for contrast"
@@ -361,8 +408,10 @@ def _axe(page, options: dict, looks: CheckedLooks | None) -> list[dict]:
         return []  # every look of text on the page was checked already
     if not contrast_only:
         page.evaluate(LINK_STYLE_SAMPLES)
-    violations = page.evaluate("options => axe.run(document, options).then(results => results.violations)",
-                               {"resultTypes": ["violations"], **options})
+    violations = page.evaluate(
+        "options => axe.run(document, options).then(results => results.violations)",
+        {"resultTypes": ["violations"], **options},
+    )
     if looks:
         looks.record(theme, samples["marked"])
     return violations
@@ -436,7 +485,9 @@ def link_problems(html_root: Path) -> tuple[list[str], list[str]]:
                 if target not in parsed:
                     parsed[target] = _parse(target)
                 if unquote(parts.fragment) not in parsed[target].ids:
-                    problems.append(f"{page.relative_to(html_root)}: no anchor #{parts.fragment} in {target.relative_to(html_root)}")
+                    problems.append(
+                        f"{page.relative_to(html_root)}: no anchor #{parts.fragment} in {target.relative_to(html_root)}"
+                    )
     return problems, sorted(set(external))
 
 
@@ -453,8 +504,10 @@ def site(built_book):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = ("Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
-                   "on Debian to run the browser tests")
+        message = (
+            "Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
+            "on Debian to run the browser tests"
+        )
         if os.environ.get("CI"):
             pytest.fail(message + "; CI must run them, not skip them")
         pytest.skip(message)

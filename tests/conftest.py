@@ -36,8 +36,11 @@ HANDOUT_CACHE = ROOT / "_build" / ".handout_cache"  # their executions, by the t
 FAILURES = "failures.json"  # in HANDOUT_CACHE: each handed-out notebook that failed, with its error
 LOCK = ROOT / "_build" / "tests.lock"  # held while a worker builds the editions or runs the handed-out notebooks
 
-WITH_SOLUTIONS = [path for path in sorted(CHAPTERS.glob("*.ipynb"))
-                  if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)]
+WITH_SOLUTIONS = [
+    path
+    for path in sorted(CHAPTERS.glob("*.ipynb"))
+    if any(book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells)
+]
 
 
 def solutions_come_last(path: Path) -> bool:
@@ -54,6 +57,7 @@ def solutions_come_last(path: Path) -> bool:
 # The handed-out notebooks that need a run of their own: those with code after a solution (the assignments, whose
 # checks follow the answers they judge). The chapters keep their reference solutions last (a test checks it).
 RUN_AS_HANDED_OUT = [path for path in WITH_SOLUTIONS if not solutions_come_last(path)]
+
 
 def toc_files() -> list[str]:
     """Every document named in _toc.yml, root first."""

@@ -15,8 +15,18 @@ import yaml
 from conftest import CHAPTERS, ROOT, book
 
 WORKFLOWS = ROOT / ".github" / "workflows"
-BUILD_AND_TEST_TOOLS = {"jupyter-book", "sphinx", "pytest", "pytest-xdist", "nbval", "playwright",
-                        "axe-playwright-python", "ruff", "jupyter-cache", "filelock"}
+BUILD_AND_TEST_TOOLS = {
+    "jupyter-book",
+    "sphinx",
+    "pytest",
+    "pytest-xdist",
+    "nbval",
+    "playwright",
+    "axe-playwright-python",
+    "ruff",
+    "jupyter-cache",
+    "filelock",
+}
 
 
 def _workflow(name: str) -> dict:
@@ -44,7 +54,9 @@ def test_every_workflow_parses_and_the_readme_names_the_commands_they_run():
     tests, publish, linkcheck = _workflow("tests.yml"), _workflow("publish.yml"), _workflow("linkcheck.yml")
     assert "pull_request" in tests["on"] and "python3 book.py test" in _runs(tests)
     assert publish["on"]["push"]["branches"] == ["main"] and "python3 book.py build\n" in _runs(publish) + "\n"
-    uploads = [step for job in publish["jobs"].values() for step in job["steps"] if "upload-pages" in step.get("uses", "")]
+    uploads = [
+        step for job in publish["jobs"].values() for step in job["steps"] if "upload-pages" in step.get("uses", "")
+    ]
     assert [step["with"]["path"] for step in uploads] == ["_build/student/html"], "publish the student edition only"
     assert any("deploy-pages" in step.get("uses", "") for step in publish["jobs"]["deploy"]["steps"])
     assert "schedule" in linkcheck["on"] and "--builder linkcheck" in _runs(linkcheck)
@@ -53,13 +65,18 @@ def test_every_workflow_parses_and_the_readme_names_the_commands_they_run():
 
 def _pins(path: Path) -> dict[str, str]:
     lines = [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in
-            (line.split("==") for line in lines if line)}
+    return {
+        re.sub(r"[-_.]+", "-", name).lower(): version for name, version in (line.split("==") for line in lines if line)
+    }
 
 
 def _imported_modules() -> set[str]:
-    sources = [cell.source for path in CHAPTERS.glob("*.ipynb") for cell in nbformat.read(path, as_version=4).cells
-               if cell.cell_type == "code"] + [path.read_text(encoding="utf-8") for path in CHAPTERS.glob("*.py")]
+    sources = [
+        cell.source
+        for path in CHAPTERS.glob("*.ipynb")
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+    ] + [path.read_text(encoding="utf-8") for path in CHAPTERS.glob("*.py")]
     modules = set()
     for source in sources:
         tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
@@ -77,8 +94,11 @@ def test_the_students_environment_has_every_module_the_notebooks_import_pinned_a
     distributions = packages_distributions()
     modules = _imported_modules()
     assert {"pandas", "matplotlib"} <= modules, f"the notebooks' imports were not found: {modules}"
-    missing = {module: distributions.get(module) for module in modules
-               if not {re.sub(r"[-_.]+", "-", name).lower() for name in distributions.get(module, [])} & students.keys()}
+    missing = {
+        module: distributions.get(module)
+        for module in modules
+        if not {re.sub(r"[-_.]+", "-", name).lower() for name in distributions.get(module, [])} & students.keys()
+    }
     assert not missing, f"modules the notebooks import but binder/requirements.txt does not install: {missing}"
     differing = {name: (version, full.get(name)) for name, version in students.items() if full.get(name) != version}
     assert not differing, f"binder/requirements.txt pins differ from requirements.txt (binder, full): {differing}"
