@@ -108,14 +108,9 @@ def jupyter_book_command(book: Path, output: Path) -> list[str]:
 
 def sources_fingerprint() -> str:
     """Everything the HTML is made from: the book's files, the packages and this script."""
-    paths = []
-    for name in BOOK_FILES:
-        top = ROOT / name
-        paths += (
-            [top]
-            if top.is_file()
-            else sorted(path for path in top.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
-        )
+    paths = [ROOT / name for name in BOOK_FILES if (ROOT / name).is_file()]
+    for folder in [ROOT / name for name in BOOK_FILES if (ROOT / name).is_dir()]:
+        paths += sorted(path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     return fingerprint([*paths, REQUIREMENTS], ROOT)
 
 
@@ -137,30 +132,22 @@ def build(edition: str) -> int:
 
     cache = ROOT / "_build" / ".jupyter_cache"
     if prepare_cache(ROOT, cache):
-        print(
-            "Data, sources, packages, the helper module or the figure style changed: the execution cache was emptied."
-        )
+        print("What the notebooks read (data, sources, helper, style or packages) changed: the cache was emptied.")
     timeout = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
     execute(sorted((ROOT / "chapters").glob("*.ipynb")), cache, timeout)
 
-    outputs = {"instructor": ROOT, "student": STUDENT}
-    logs = {name: (STUDENT / "build.log" if len(stale) == 2 and name == "student" else None) for name in stale}
-    processes = {}
-    for name in stale:  # two editions build side by side; the second writes to a log, so outputs do not interleave
+    builds = {}  # side by side; with two, the student edition's output goes to a log, so that they do not interleave
+    for name in stale:
+        log = (STUDENT / "build.log").open("w") if len(stale) == 2 and name == "student" else None
+        command = jupyter_book_command(ROOT, ROOT if name == "instructor" else STUDENT)
         environment = {**os.environ, EDITION_VARIABLE: name}
-        stream = logs[name].open("w") if logs[name] else None
-        processes[name] = subprocess.Popen(
-            jupyter_book_command(ROOT, outputs[name]),
-            cwd=ROOT,
-            env=environment,
-            stdout=stream,
-            stderr=subprocess.STDOUT if stream else None,
-        )
-    codes = {name: process.wait() for name, process in processes.items()}
-    for name, code in codes.items():
-        if code:
-            if logs[name]:
-                print(logs[name].read_text(encoding="utf-8", errors="replace"))
+        builds[name] = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log), log
+    codes = {name: process.wait() for name, (process, _) in builds.items()}
+    for name, (_, log) in builds.items():
+        if log:
+            log.close()
+        if codes[name]:
+            print(Path(log.name).read_text(encoding="utf-8", errors="replace") if log else "", file=sys.stderr)
             print(f"\nThe {name} edition failed to build.", file=sys.stderr)
             continue
         if name == "student":
