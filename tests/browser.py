@@ -320,14 +320,15 @@ LINK_STYLE_SAMPLES = (
     return [...PROPERTIES.map(property => style.getPropertyValue(property)), background(element).join(), opacity(element),
             getComputedStyle(element, '::before').content, getComputedStyle(element, '::after').content].join('|');
   };
-  const rule = axe._audit.rules.find(rule => rule.id === 'link-in-text-block');
   const seen = new Set();
   axe.setup(document);  // the rule's own test of which links it applies to reads axe-core's tree of the page
   try {
     for (const link of document.querySelectorAll('a[href], [role=link]')) {
       link.removeAttribute('data-link-sample');
-      const node = axe.utils.getNodeFromTree(link);
-      if (!node || !rule.matches(link, node)) continue;
+      // The links the rule applies to, as axe-core's link-in-text-block-matches tests them, with axe.commons.
+      const role = axe.commons.aria.getRole(link);
+      if ((role && role !== 'link') || !axe.commons.text.sanitize(link.innerText)) continue;
+      if (!axe.commons.dom.isVisibleOnScreen(link) || !axe.commons.dom.isInTextBlock(link)) continue;
       let block = link.parentElement;
       while (block && !isBlock(block)) block = block.parentElement;
       const pair = look(link) + '||' + (block ? look(block) : '');
