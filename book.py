@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
 BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "chapters", "data", "_ext"]
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
@@ -34,25 +35,21 @@ STUDENT = ROOT / "_build" / "student"
 HTML = {"instructor": ROOT / "_build" / "html", "student": STUDENT / "html"}
 
 
-def venv_python() -> Path:
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
 def ensure_environment() -> Path:
     """Create .venv if needed and install requirements.txt when it has changed since the last install."""
     if sys.version_info < (3, 11):
         sys.exit(f"book.py needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if not venv_python().exists():
+    if not PYTHON.exists():
         print(f"Creating the virtual environment in {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True)
     stamp = VENV / "requirements.sha256"
     wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text().strip() != wanted:
         print("Installing the pinned packages from requirements.txt ...", flush=True)
-        subprocess.run([venv_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([venv_python(), "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS], check=True)
+        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS], check=True)
         stamp.write_text(wanted + "\n")
-    return venv_python()
+    return PYTHON
 
 
 def fingerprint(paths: list[Path], base: Path) -> str:

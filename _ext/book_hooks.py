@@ -5,15 +5,12 @@
 - ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
   ledger as a table with an anchor per claim, or the claims of one paragraph
   or one chapter section as a list that links to the ledger.
-- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment
-  variable (book.py sets it), is ``instructor`` (the default) or ``student``.
-  The student edition reads the notebooks without their solution prose, leaves
-  the instructor-only pages out of the table of contents, takes solution code
-  and the formative checks' verdicts off its pages, and offers notebooks without
-  solutions for download. Its code cells are the instructor edition's, so it
-  reuses those executions from the shared cache, _build/.jupyter_cache.
-- Lighter, cleaner output (see slim_output), and pybtex's plain-text backend
-  registered once (see setup).
+- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment variable (book.py
+  sets it), is ``instructor`` (the default) or ``student``. The student edition reads the notebooks
+  without solution prose, leaves the instructor-only pages out of the table of contents, takes
+  solution code and the checks' verdicts off its pages, and offers notebooks without solutions for
+  download. Its code cells are the instructor's, so it reuses those executions (_build/.jupyter_cache).
+- Lighter, cleaner output (see slim_output); pybtex's plain-text backend registered once (see setup).
 """
 
 from __future__ import annotations
