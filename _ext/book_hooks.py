@@ -9,34 +9,27 @@
   was judged as of.
 - Sets the MyST substitutions ``{{ record_through }}`` and ``{{ last_full_year }}``
   from the horizon in data/datapackage.json.
-- Drops the second ``THEBE_JS_URL`` declaration that the stock theme stack
-  emits (a console SyntaxError on every page) while thebe is switched off.
-- Caches pybtex's plugin look-ups: sphinxcontrib-bibtex asks for a plugin on
-  every citation, and each request scans the metadata of every installed
-  package (about half of the Sphinx build's time here, for the same answer).
-- The student edition (``book_edition: student``, set by book.py when it stages
-  that edition) runs the same code cells as the instructor edition, so that it
-  reuses the instructor's executions; here its pages lose the solution code
-  cells and the outputs of the formative checks, which judge those solutions.
-- Resolves numbered references (``{numref}``) reading each page's doctree once:
-  Sphinx unpickles the whole target page for every reference, to read one
-  figure's number (a second of every build here).
-- Fixes the ARIA role of the bibliography list, and slims the output: the
-  1.5 MB Font Awesome script (icons already come from the theme's web font)
-  and the source maps are not shipped.
+- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment variable (book.py
+  sets it), is ``instructor`` (the default) or ``student``. The student edition reads the notebooks
+  without solution prose, leaves the instructor-only pages out of the table of contents, takes
+  solution code and the checks' verdicts off its pages, and offers notebooks without solutions for
+  download. Its code cells are the instructor's, so it reuses those executions (_build/.jupyter_cache).
+- Lighter, cleaner output (see slim_output); pybtex's plain-text backend registered once (see setup).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pybtex.plugin
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
-from sphinx.domains.std import StandardDomain
+from pybtex.backends.plaintext import Backend as PlaintextBackend
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -44,11 +37,13 @@ from sphinx.util.nodes import nested_parse_with_titles
 BOOK_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = BOOK_ROOT / "data"
 sys.path.insert(0, str(BOOK_ROOT / "chapters"))
+sys.path.insert(0, str(BOOK_ROOT))
+import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
 import tier_style  # noqa: E402  (sits next to this file, in _ext)
 
 LEDGER_DOC = "chapters/claims_ledger"
-SOLUTION_CLASS = "tag_solution"  # myst-nb's class for a code cell tagged "solution" (book.SOLUTION_TAG)
+SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
 CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")
 
 
@@ -258,51 +253,16 @@ class ClaimsDirective(SphinxDirective):
 
 
 def drop_duplicate_thebe_url(app, pagename, templatename, context, doctree):
-    """sphinx-thebe and the book theme both declare ``const THEBE_JS_URL``; keep none while thebe is off."""
-    if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
-        return
-    script_files = context.get("script_files")
-    if not script_files:
-        return
-    context["script_files"] = [
-        script for script in script_files if "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
-    ]
+    """sphinx-thebe and the book theme both declare ``const THEBE_JS_URL`` (a console error); keep none, thebe is off."""
+    if context.get("script_files") and not app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
+        body = lambda script: str(getattr(script, "attributes", {}).get("body", ""))  # noqa: E731
+        context["script_files"] = [script for script in context["script_files"] if "THEBE_JS_URL" not in body(script)]
 
 
 def fix_citation_list_role(app, pagename, templatename, context, doctree):
     """docutils marks the citation list role="list" but its items are not listitems (an axe violation)."""
     if "body" in context:
         context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
-
-
-FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
-
-
-def _shrink_chart(path: Path) -> None:
-    """Charts have few colours: a 256-colour palette cuts their weight by about two thirds, unseen.
-
-    A figure with any transparency is left as it is, so that the dark-theme test still sees it.
-    """
-    from PIL import Image
-
-    with Image.open(path) as image:
-        if image.mode == "P" and "transparency" not in image.info:
-            return  # shrunk already
-        image.load()
-    if image.mode in {"RGBA", "LA", "P"} and image.convert("RGBA").getextrema()[3][0] < 255:
-        return
-    palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    original_size = path.stat().st_size
-    smaller = path.with_suffix(".tmp.png")
-    palette.save(smaller, "PNG", optimize=True)
-    if smaller.stat().st_size < original_size:
-        smaller.replace(path)
-    else:
-        smaller.unlink()
-
-
-def _code_cells(doctree):
-    return [node for node in doctree.findall(nodes.container) if node.get("nb_element") == "cell_code"]
 
 
 def _forget_targets(document, removed) -> None:
@@ -326,7 +286,7 @@ class StudentEditionPages(SphinxTransform):
     def apply(self, **kwargs) -> None:
         if self.config.book_edition != "student":
             return
-        for cell in _code_cells(self.document):
+        for cell in [node for node in self.document.findall(nodes.container) if node.get("nb_element") == "cell_code"]:
             if SOLUTION_CLASS in cell["classes"]:
                 _forget_targets(self.document, cell)
                 cell.parent.remove(cell)
@@ -338,96 +298,70 @@ class StudentEditionPages(SphinxTransform):
                     cell.remove(output)
 
 
-_charts_shrinking: dict = {}
+def read_student_notebook(text: str):
+    """The student edition's notebook reader (myst-nb's ``nb_custom_formats``): no solution prose. Solution code
+    cells stay, so the notebook matches the instructor edition's executions (jupyter-cache keys on code cells)."""
+    import nbformat
+
+    notebook = nbformat.reads(text, as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if cell.cell_type != "markdown" or not book.is_solution(cell)]
+    return notebook
 
 
-def shrink_charts_while_writing(app, env):
-    """Start shrinking the notebooks' chart images, in the build's own folder, while Sphinx writes the pages.
+def configure_edition(app, config) -> None:
+    """Choose the edition; share one execution cache; for students, read notebooks and the TOC without solutions."""
+    config.book_edition = os.environ.get(book.EDITION_VARIABLE) or config.book_edition
+    if config.book_edition not in ("instructor", "student"):
+        raise ValueError(f"book_edition is '{config.book_edition}'; it must be 'instructor' or 'student'")
+    config.nb_execution_cache_path = config.nb_execution_cache_path or str(Path(app.srcdir, "_build", ".jupyter_cache"))
+    if config.book_edition == "student":
+        import yaml
 
-    Writing is one core of Python; Pillow releases the GIL, so the other core shrinks the charts meanwhile.
-    Only files under the build folder are touched, never a source.
-    """
-    build_folder = Path(app.outdir).resolve().parent
-    charts = [path for path in (Path(app.srcdir, name).resolve() for name in env.images)
-              if path.suffix == ".png" and build_folder in path.parents and path.exists()]
-    pool = ThreadPoolExecutor()
-    _charts_shrinking[id(app)] = (pool, [pool.submit(_shrink_chart, path) for path in charts])
+        config.nb_custom_formats = {".ipynb": ["book_hooks.read_student_notebook", {}, False]}
+        toc = yaml.safe_load(Path(app.srcdir, config.external_toc_path).read_text(encoding="utf-8"))
+        for part in toc.get("parts", [toc]):
+            part["chapters"] = [entry for entry in part["chapters"] if entry["file"] not in book.INSTRUCTOR_ONLY]
+        student_toc = Path(app.outdir).parent / "student_toc.yml"  # read by sphinx-external-toc (priority 900)
+        student_toc.parent.mkdir(parents=True, exist_ok=True)
+        student_toc.write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+        config.external_toc_path = str(student_toc)
 
 
-def charts_shrunk(app):
-    """Wait for the charts just before Sphinx copies them into the site (``html-collect-pages`` comes first)."""
-    pool, jobs = _charts_shrinking.pop(id(app), (None, []))
-    for job in jobs:
-        job.result()
-    if pool is not None:
-        pool.shutdown()
-    return []
+def shrink_chart(path: Path) -> None:
+    """An opaque chart saved with a 256-colour palette, if that is smaller: about a third of the weight, unseen."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+    if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
+        return  # shrunk already, or transparent (left so, for the dark-theme test to see)
+    smaller = path.with_suffix(".tmp.png")
+    image.convert("RGB").quantize(256, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(smaller, optimize=True)
+    if smaller.stat().st_size < path.stat().st_size:
+        smaller.replace(path)
+    else:
+        smaller.unlink()
 
 
 def slim_output(app, exception):
-    """Leave out what readers' browsers would download for nothing."""
+    """Leave out what readers' browsers would download for nothing; in the student edition, solutions."""
     if exception or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    for source_map in outdir.glob("_static/**/*.map"):
-        source_map.unlink()
-    (outdir / "_static" / "scripts" / "fontawesome.js").unlink(missing_ok=True)
-    # Charts from the notebooks are shrunk already (shrink_charts_while_writing); this catches any other.
-    with ThreadPoolExecutor() as pool:
-        list(pool.map(_shrink_chart, outdir.glob("_images/*.png")))
+    for path in [*outdir.glob("_static/**/*.map"), outdir / "_static" / "scripts" / "fontawesome.js"]:
+        path.unlink(missing_ok=True)  # source maps, and icons the theme's web font already draws
     for page in outdir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        slimmer = FONTAWESOME_SCRIPT.sub("", html)
-        if slimmer != html:
-            page.write_text(slimmer, encoding="utf-8")
+        if FONTAWESOME_SCRIPT.search(html):
+            page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
+        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
+    if app.config.book_edition == "student":
+        for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
+            book.write_without_solutions(path, path)
 
 
-def cache_bibtex_plugin_lookups() -> None:
-    import functools
-
-    import pybtex.plugin
-    import sphinxcontrib.bibtex.plugin
-
-    if not hasattr(pybtex.plugin._load_entry_point, "cache_info"):
-        # Only found plugins are cached; a miss raises and is asked again, as before.
-        pybtex.plugin._load_entry_point = functools.lru_cache(maxsize=None)(pybtex.plugin._load_entry_point)
-        entry_points = sphinxcontrib.bibtex.plugin._entry_points
-        sphinxcontrib.bibtex.plugin._entry_points = functools.lru_cache(maxsize=None)(
-            lambda group, name: tuple(entry_points(group=group, name=name))
-        )
-
-
-class StandardDomainReadingEachDoctreeOnce(StandardDomain):
-    """Sphinx's standard domain, with numbered references resolved from doctrees read once per build.
-
-    The target doctree is only read here (the figure's type, number and caption), never changed, so one copy
-    per page serves every reference to it.
-    """
-
-    _doctrees: dict[str, nodes.document] = {}
-
-    def _resolve_numref_xref(self, env, *args, **kwargs):
-        read = env.get_doctree
-
-        def read_once(docname):
-            if docname not in self._doctrees:
-                self._doctrees[docname] = read(docname)
-            return self._doctrees[docname]
-
-        env.get_doctree = read_once
-        try:
-            return super()._resolve_numref_xref(env, *args, **kwargs)
-        finally:
-            del env.get_doctree  # back to the method
-
-
-def _forget_doctrees(app, exception) -> None:
-    StandardDomainReadingEachDoctreeOnce._doctrees.clear()
-
-
-def _check_edition(edition: str) -> None:
-    if edition not in ("instructor", "student"):
-        raise ValueError(f"book_edition is '{edition}' in _config.yml; it must be 'instructor' or 'student'")
+FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
 def set_horizon_substitutions(app, config) -> None:
@@ -438,20 +372,18 @@ def set_horizon_substitutions(app, config) -> None:
 
 def setup(app):
     tier_style.register()  # the bibliography style that shows each entry's source tier (bibtex_default_style)
-    cache_bibtex_plugin_lookups()
+    # sphinxcontrib-bibtex asks pybtex for its plain-text backend at every citation, and pybtex looks for it among
+    # the entry points of every installed package (9 s a build); one registered at run time is found at once.
+    pybtex.plugin.register_plugin("pybtex.backends", "plaintext", PlaintextBackend, force=True)
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")
     app.add_directive("datapackage", DataPackageDirective)
     app.add_directive("claims", ClaimsDirective)
+    app.add_config_value("book_edition", "instructor", "env", types=[str])
+    app.connect("config-inited", configure_edition)
+    app.add_transform(StudentEditionPages)
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
-    app.connect("env-updated", shrink_charts_while_writing)
-    app.connect("html-collect-pages", charts_shrunk)
     app.connect("build-finished", slim_output)
-    app.add_config_value("book_edition", "instructor", "env", types=[str])
-    app.connect("config-inited", lambda app, config: _check_edition(config.book_edition))
     app.connect("config-inited", set_horizon_substitutions)
-    app.add_transform(StudentEditionPages)
-    app.add_domain(StandardDomainReadingEachDoctreeOnce, override=True)
-    app.connect("build-finished", _forget_doctrees)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,13 +3,15 @@
 Each check is a function that returns a list of problems for one page, so that
 the same check runs on the real book (test_browser_pages.py) and, to prove it
 can fail, on a copy of the built HTML with a defect planted in it
-(test_browser_checks.py). Its fixtures, `site` and `browser`, are in conftest.py.
+(test_browser_checks.py). Its fixtures (`site`, `browser`, `tab`, `checked_looks`)
+are at the end of this file; conftest.py imports them.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -17,11 +19,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 # The headless shell is the build of Chromium that Playwright itself runs headless tests in: it has no browser
 # interface to keep up, and costs about a sixth less processor time per page than the full browser run headless.
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGE_BUDGET_BYTES = 2_000_000  # everything one page loads: about 1 MB of theme, the rest HTML and figures
 MIN_FIGURE_CONTRAST = 7.0  # WCAG AAA for text: figure ink on the figure's own background
@@ -72,14 +83,20 @@ class LoadedPage:
             self.context = browser.new_context(color_scheme="dark" if dark else "light", viewport=VIEWPORT)
             if dark:
                 # The theme reads the reader's stored choice before it paints.
-                self.context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+                self.context.add_init_script(
+                    "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+                )
         self.page = tab or self.context.new_page()
         self.problems: list[str] = []
         self.listeners = {
-            "console": lambda message: message.type == "error" and self.problems.append(f"console error: {message.text}"),
+            "console": lambda message: (
+                message.type == "error" and self.problems.append(f"console error: {message.text}")
+            ),
             "pageerror": lambda error: self.problems.append(f"page error: {error}"),
             "requestfailed": lambda request: self.problems.append(f"failed request: {request.url}"),
-            "response": lambda response: response.status >= 400 and self.problems.append(f"HTTP {response.status}: {response.url}"),
+            "response": lambda response: (
+                response.status >= 400 and self.problems.append(f"HTTP {response.status}: {response.url}")
+            ),
         }
         for event, listener in self.listeners.items():
             self.page.on(event, listener)
@@ -88,10 +105,12 @@ class LoadedPage:
     @property
     def bytes(self) -> int:
         """Bytes of the page and everything it loaded, as the browser's resource timing records them."""
-        return int(self.page.evaluate(
-            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
-            ".reduce((total, entry) => total + (entry.decodedBodySize || 0), 0)"
-        ))
+        return int(
+            self.page.evaluate(
+                "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+                ".reduce((total, entry) => total + (entry.decodedBodySize || 0), 0)"
+            )
+        )
 
     def close(self):
         if self.context is not None:
@@ -108,14 +127,17 @@ def page_url(site: str, name: str) -> str:
 def switch_theme(page, theme: str) -> None:
     """Switch to the "dark" or "light" theme with the page's own theme button (each click moves to its next mode)."""
     # The theme fades colours from one mode to the other; without the fade they are final at once.
-    reached = page.evaluate("""theme => {
+    reached = page.evaluate(
+        """theme => {
         const still = document.createElement('style');
         still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
         document.head.append(still);
         const button = [...document.querySelectorAll('.theme-switch-button')].find(b => b.offsetParent !== null);
         for (let click = 0; click < 3 && document.documentElement.dataset.theme !== theme; click++) button.click();
         return document.documentElement.dataset.theme;
-    }""", theme)
+    }""",
+        theme,
+    )
     assert reached == theme, f"the theme button did not switch the page to the {theme} theme"
 
 
@@ -125,7 +147,9 @@ def flatten_code(page) -> None:
     A chapter's code is thousands of one-token spans that no axe-core rule but colour contrast looks into;
     without them an audit of the page takes a third less time.
     """
-    page.evaluate("() => { for (const block of document.querySelectorAll('.highlight pre')) block.textContent = block.textContent; }")
+    page.evaluate(
+        "() => { for (const block of document.querySelectorAll('.highlight pre')) block.textContent = block.textContent; }"
+    )
 
 
 # ---- the checks --------------------------------------------------------------------------------------
@@ -135,7 +159,9 @@ def image_problems(page) -> list[str]:
     """Images need alt text that says something; figures need a caption."""
     problems = []
     # page.evaluate, not Playwright's selector helpers: those inject a script into every page, a third of this check.
-    for image in page.evaluate("[...document.querySelectorAll('article img')].map(e => [e.getAttribute('alt'), e.getAttribute('src')])"):
+    for image in page.evaluate(
+        "[...document.querySelectorAll('article img')].map(e => [e.getAttribute('alt'), e.getAttribute('src')])"
+    ):
         alt, src = image
         name = Path(urlsplit(src or "").path).name
         if not alt or not alt.strip():
@@ -144,7 +170,9 @@ def image_problems(page) -> list[str]:
             problems.append(f"image {name} has a file name for alt text: {alt!r}")
         elif len(alt.split()) < 5:
             problems.append(f"image {name} has alt text too short to describe a chart: {alt!r}")
-    for figure in page.evaluate("[...document.querySelectorAll('article figure')].map(e => [e.id, !!e.querySelector('figcaption')])"):
+    for figure in page.evaluate(
+        "[...document.querySelectorAll('article figure')].map(e => [e.id, !!e.querySelector('figcaption')])"
+    ):
         figure_id, has_caption = figure
         if not has_caption:
             problems.append(f"figure {figure_id or '(no id)'} has no caption")
@@ -155,6 +183,7 @@ def _relative_luminance(rgb) -> float:
     def channel(value):
         value /= 255
         return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
     red, green, blue = (channel(component) for component in rgb[:3])
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
@@ -187,7 +216,9 @@ async () => Promise.all([...document.querySelectorAll('article figure img')].map
 def dark_mode_figure_problems(page) -> list[str]:
     """In the dark theme a figure must keep its own opaque background, with its ink legible on it."""
     problems = []
-    assert page.evaluate("document.documentElement.dataset.theme") == "dark", "the page did not switch to the dark theme"
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark", (
+        "the page did not switch to the dark theme"
+    )
     for pixels in page.evaluate(FIGURE_PIXELS):
         name = Path(urlsplit(pixels["src"]).path).name
         transparent = [corner for corner in pixels["corners"] if corner[3] < 255]
@@ -217,8 +248,11 @@ COLOUR_HELPERS = """
   };
 """
 
-CODE_COLOURS = """
-() => {""" + COLOUR_HELPERS + """
+CODE_COLOURS = (
+    """
+() => {"""
+    + COLOUR_HELPERS
+    + """
   const pairs = new Map(), styled = new Set();
   for (const block of document.querySelectorAll('article .highlight pre')) {
     const blockPaper = background(block).join();
@@ -236,11 +270,15 @@ CODE_COLOURS = """
   return [...pairs.values()];
 }
 """
+)
 
 # Marks one element for each distinct look of text (colour, background, size, weight, opacity, shadow) that is
 # not among the looks already checked; returns how many looks the page has and the looks it marked.
-TEXT_STYLE_SAMPLES = """
-(checked) => {""" + COLOUR_HELPERS + """
+TEXT_STYLE_SAMPLES = (
+    """
+(checked) => {"""
+    + COLOUR_HELPERS
+    + """
   document.querySelectorAll('[data-contrast-sample]').forEach(element => element.removeAttribute('data-contrast-sample'));
   const seen = new Set(), marked = [], known = new Set(checked);
   for (const element of document.body.querySelectorAll('*')) {
@@ -260,12 +298,16 @@ TEXT_STYLE_SAMPLES = """
   return {looks: seen.size, marked};
 }
 """
+)
 
 # Marks one link of each distinct look among those axe-core's link-in-text-block rule applies to (links within
 # text): the rule compares a link with the block of text around it, so the look is the pair. The properties are
 # those the rule reads: colours, background, borders, outline, font and text decoration, and generated content.
-LINK_STYLE_SAMPLES = """
-() => {""" + COLOUR_HELPERS + """
+LINK_STYLE_SAMPLES = (
+    """
+() => {"""
+    + COLOUR_HELPERS
+    + """
   const PROPERTIES = ['color', 'background-image', 'border-top', 'border-bottom', 'outline', 'font-family', 'font-size',
                       'font-weight', 'font-style', 'text-decoration', 'display'];
   const BLOCKS = ['block', 'list-item', 'table', 'flex', 'grid', 'inline-block'];
@@ -278,14 +320,15 @@ LINK_STYLE_SAMPLES = """
     return [...PROPERTIES.map(property => style.getPropertyValue(property)), background(element).join(), opacity(element),
             getComputedStyle(element, '::before').content, getComputedStyle(element, '::after').content].join('|');
   };
-  const rule = axe._audit.rules.find(rule => rule.id === 'link-in-text-block');
   const seen = new Set();
   axe.setup(document);  // the rule's own test of which links it applies to reads axe-core's tree of the page
   try {
     for (const link of document.querySelectorAll('a[href], [role=link]')) {
       link.removeAttribute('data-link-sample');
-      const node = axe.utils.getNodeFromTree(link);
-      if (!node || !rule.matches(link, node)) continue;
+      // The links the rule applies to, as axe-core's link-in-text-block-matches tests them, with axe.commons.
+      const role = axe.commons.aria.getRole(link);
+      if ((role && role !== 'link') || !axe.commons.text.sanitize(link.innerText)) continue;
+      if (!axe.commons.dom.isVisibleOnScreen(link) || !axe.commons.dom.isInTextBlock(link)) continue;
       let block = link.parentElement;
       while (block && !isBlock(block)) block = block.parentElement;
       const pair = look(link) + '||' + (block ? look(block) : '');
@@ -300,6 +343,7 @@ LINK_STYLE_SAMPLES = """
   return seen.size;
 }
 """
+)
 
 
 def code_contrast_problems(page) -> list[str]:
@@ -315,7 +359,9 @@ def code_contrast_problems(page) -> list[str]:
             continue
         ratio = contrast_ratio(pair["ink"], pair["paper"])
         if ratio < MIN_CODE_CONTRAST:
-            problems.append(f"code token .{pair['token']} ({pair['text']!r}): contrast {ratio:.1f} below {MIN_CODE_CONTRAST}")
+            problems.append(
+                f"code token .{pair['token']} ({pair['text']!r}): contrast {ratio:.1f} below {MIN_CODE_CONTRAST}"
+            )
     return problems
 
 
@@ -332,7 +378,11 @@ class CheckedLooks:
         folder.mkdir(parents=True, exist_ok=True)
 
     def checked(self, theme: str) -> list[str]:
-        return [look for path in self.folder.glob(f"{theme}-*.txt") for look in path.read_text(encoding="utf-8").splitlines()]
+        return [
+            look
+            for path in self.folder.glob(f"{theme}-*.txt")
+            for look in path.read_text(encoding="utf-8").splitlines()
+        ]
 
     def record(self, theme: str, looks: list[str]) -> None:
         with (self.folder / f"{theme}-{self.worker}.txt").open("a", encoding="utf-8") as file:
@@ -347,8 +397,10 @@ def _axe(page, options: dict, looks: CheckedLooks | None) -> list[dict]:
         page.evaluate(Axe().axe_script)
         # Colour contrast and links within text are checked on the elements TEXT_STYLE_SAMPLES and
         # LINK_STYLE_SAMPLES mark (see contrast_violations).
-        page.evaluate("axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'},"
-                      " {id: 'link-in-text-block', selector: '[data-link-sample]'}]})")
+        page.evaluate(
+            "axe.configure({rules: [{id: 'color-contrast', selector: '[data-contrast-sample]'},"
+            " {id: 'link-in-text-block', selector: '[data-link-sample]'}]})"
+        )
     theme = page.evaluate("document.documentElement.dataset.theme")
     samples = page.evaluate(TEXT_STYLE_SAMPLES, looks.checked(theme) if looks else [])
     assert samples["looks"] > 0, "no text found to check for contrast"
@@ -357,8 +409,10 @@ def _axe(page, options: dict, looks: CheckedLooks | None) -> list[dict]:
         return []  # every look of text on the page was checked already
     if not contrast_only:
         page.evaluate(LINK_STYLE_SAMPLES)
-    violations = page.evaluate("options => axe.run(document, options).then(results => results.violations)",
-                               {"resultTypes": ["violations"], **options})
+    violations = page.evaluate(
+        "options => axe.run(document, options).then(results => results.violations)",
+        {"resultTypes": ["violations"], **options},
+    )
     if looks:
         looks.record(theme, samples["marked"])
     return violations
@@ -432,7 +486,51 @@ def link_problems(html_root: Path) -> tuple[list[str], list[str]]:
                 if target not in parsed:
                     parsed[target] = _parse(target)
                 if unquote(parts.fragment) not in parsed[target].ids:
-                    problems.append(f"{page.relative_to(html_root)}: no anchor #{parts.fragment} in {target.relative_to(html_root)}")
+                    problems.append(
+                        f"{page.relative_to(html_root)}: no anchor #{parts.fragment} in {target.relative_to(html_root)}"
+                    )
     return problems, sorted(set(external))
 
 
+# ---- fixtures --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    server, url = serve(built_book)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = (
+            "Chromium not found: install it with `apt-get install -y chromium-headless-shell` (or `chromium`) "
+            "on Debian to run the browser tests"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run them, not skip them")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def checked_looks(tmp_path_factory, worker_id) -> CheckedLooks:
+    """The looks of text checked for contrast so far in this run, by any worker (see CheckedLooks)."""
+    # Under pytest-xdist the parent of a worker's temporary folder belongs to this run and to all its workers.
+    run_folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return CheckedLooks(run_folder / "checked-looks", worker_id)
+
+
+@pytest.fixture(scope="session")
+def tab(browser):
+    """One tab that the page tests navigate from page to page (see open_tab)."""
+    page = open_tab(browser)
+    yield page
+    page.context.close()

@@ -8,9 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from browser import (ARTIFACTS, CheckedLooks, LoadedPage, code_contrast_problems, contrast_violations,
-                     dark_mode_figure_problems, image_problems, link_problems, link_violations, page_url, serve,
-                     switch_theme)
+from browser import (
+    ARTIFACTS,
+    CheckedLooks,
+    LoadedPage,
+    code_contrast_problems,
+    contrast_violations,
+    dark_mode_figure_problems,
+    image_problems,
+    link_problems,
+    link_violations,
+    page_url,
+    serve,
+    switch_theme,
+)
+
+pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
 
 
 def test_every_internal_link_and_anchor_resolves(built_book):
@@ -29,7 +42,9 @@ def test_search_finds_the_chapter_that_discusses_a_key_term(browser, tab, site):
         loaded.page.keyboard.press("Enter")
         loaded.page.wait_for_url("**/search.html?q=Siberia*")
         loaded.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
-        results = loaded.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+        results = loaded.page.eval_on_selector_all(
+            "#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+        )
     finally:
         loaded.close()
     assert any("01_background" in href for href in results), f"search for 'Siberia' did not return chapter 1: {results}"
@@ -86,14 +101,22 @@ def planted(built_book, browser, tab, tmp_path_factory) -> dict:
     first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
     _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
     _make_transparent((chapter.parent / figures[1]).resolve())
-    _plant(chapter, "</head>", "<style>.highlight .n { color: #e8e8e8 !important; } "
-                               "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>")
-    _plant(chapter, "</article>", '<a href="01_background.html#no-such-anchor">x</a>'
-                                  '<p style="color: #c8c8c8">Planted faint text.</p>'
-                                  '<p class="planted-dark">Planted text that fades into the dark theme.</p>'
-                                  '<p>Planted text, long enough to be a block of text around a link, with <a href="01_background.html"'
-                                  ' style="color: #4a4a4a; text-decoration: none">a link that looks like the text</a>'
-                                  ' in the middle of a sentence that goes on after it.</p></article>')
+    _plant(
+        chapter,
+        "</head>",
+        "<style>.highlight .n { color: #e8e8e8 !important; } "
+        "html[data-theme=dark] .planted-dark { color: #303030; }</style></head>",
+    )
+    _plant(
+        chapter,
+        "</article>",
+        '<a href="01_background.html#no-such-anchor">x</a>'
+        '<p style="color: #c8c8c8">Planted faint text.</p>'
+        '<p class="planted-dark">Planted text that fades into the dark theme.</p>'
+        '<p>Planted text, long enough to be a block of text around a link, with <a href="01_background.html"'
+        ' style="color: #4a4a4a; text-decoration: none">a link that looks like the text</a>'
+        " in the middle of a sentence that goes on after it.</p></article>",
+    )
     _plant(chapter, "</body>", "<script>throw new Error('planted page error')</script></body>")
 
     server, url = serve(copy)
@@ -101,9 +124,13 @@ def planted(built_book, browser, tab, tmp_path_factory) -> dict:
         loaded = LoadedPage(browser, f"{url}/chapters/02_meeting.html", tab=tab)
         # The page tests share the looks of text they have checked; the planted page's faint look is new to them.
         looks = CheckedLooks(tmp_path_factory.mktemp("checked-looks"), "planted")
-        found = {"page": loaded.problems + image_problems(loaded.page), "code": code_contrast_problems(loaded.page),
-                 "light": contrast_violations(loaded.page, looks), "light, looks checked": contrast_violations(loaded.page, looks),
-                 "links in text": link_violations(loaded.page)}
+        found = {
+            "page": loaded.problems + image_problems(loaded.page),
+            "code": code_contrast_problems(loaded.page),
+            "light": contrast_violations(loaded.page, looks),
+            "light, looks checked": contrast_violations(loaded.page, looks),
+            "links in text": link_violations(loaded.page),
+        }
         switch_theme(loaded.page, "dark")
         found |= {"dark figures": dark_mode_figure_problems(loaded.page), "dark": contrast_violations(loaded.page)}
         loaded.close()

@@ -13,14 +13,24 @@ import json
 
 import pytest
 
-from browser import (ARTIFACTS, PAGE_BUDGET_BYTES, LoadedPage, accessibility_violations, code_contrast_problems,
-                     contrast_violations, dark_mode_figure_problems, flatten_code, image_problems, page_url,
-                     switch_theme)
+from browser import (
+    ARTIFACTS,
+    PAGE_BUDGET_BYTES,
+    LoadedPage,
+    accessibility_violations,
+    code_contrast_problems,
+    contrast_violations,
+    dark_mode_figure_problems,
+    flatten_code,
+    image_problems,
+    page_url,
+    switch_theme,
+)
 from conftest import toc_files
 
-# Last pages of the table of contents first: the reference pages there (bibliography, data) take longest, and the
-# run ends better balanced on the two workers when the short pages come last.
-PAGES = toc_files()[::-1]
+pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
+
+PAGES = toc_files()[::-1]  # last pages of the table of contents first
 
 
 def record(name: str, weight: int, violations: list[dict]) -> None:
@@ -28,11 +38,17 @@ def record(name: str, weight: int, violations: list[dict]) -> None:
     folder = ARTIFACTS / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     summary = [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"]} for v in violations]
-    (folder / f"{name.replace('/', '__')}.json").write_text(json.dumps({"page": name, "bytes": weight, "axe": summary}, indent=1))
+    (folder / f"{name.replace('/', '__')}.json").write_text(
+        json.dumps({"page": name, "bytes": weight, "axe": summary}, indent=1)
+    )
 
 
 def _serious(violations: list[dict]) -> list[str]:
-    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes)" for v in violations if v["impact"] in {"serious", "critical"}]
+    return [
+        f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes)"
+        for v in violations
+        if v["impact"] in {"serious", "critical"}
+    ]
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -10,8 +10,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import (BUILD_CACHE, CHAPTERS, CHECK_CALL, HANDOUT, RUN_AS_HANDED_OUT, WITH_SOLUTIONS, book,
-                      solutions_come_last)
+from conftest import (
+    BUILD_CACHE,
+    CHAPTERS,
+    CHECK_CALL,
+    HANDOUT,
+    RUN_AS_HANDED_OUT,
+    WITH_SOLUTIONS,
+    book,
+    solutions_come_last,
+)
 from test_assignments import executed
 
 SENTINEL = "Reference solution"
@@ -31,7 +39,9 @@ def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():
                 assert SENTINEL in cell.source, f"{path.name} cell {index}: a solution cell without '{SENTINEL}'"
             else:
                 assert SENTINEL not in cell.source, f"{path.name} cell {index}: '{SENTINEL}' outside a solution cell"
-                assert "{solution}" not in cell.source, f"{path.name} cell {index}: a solution directive in an untagged cell"
+                assert "{solution}" not in cell.source, (
+                    f"{path.name} cell {index}: a solution directive in an untagged cell"
+                )
     assert solution_cells > 0, "no solutions found: the editions test would prove nothing"
 
 
@@ -48,16 +58,30 @@ def test_a_solution_cell_holds_nothing_but_solutions():
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "markdown" and book.is_solution(cell):
                 rest = SOLUTIONS_HEADING.sub("", SOLUTION_BLOCK.sub("", cell.source)).strip()
-                assert not rest, f"{path.name} cell {index}: the solution cell also holds {rest[:100]!r}, which the student edition loses"
+                assert not rest, (
+                    f"{path.name} cell {index}: the solution cell also holds {rest[:100]!r}, which the student edition loses"
+                )
 
 
 def test_student_edition_keeps_every_exercise(student_edition):
-    labels = {path.stem: [label for _, label in EXERCISE_LABEL.findall(
-                  "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"))]
-              for path in _notebooks()}
+    labels = {
+        path.stem: [
+            label
+            for _, label in EXERCISE_LABEL.findall(
+                "\n".join(
+                    cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+                )
+            )
+        ]
+        for path in _notebooks()
+    }
     assert sum(map(len, labels.values())) >= 20, f"too few exercises found to prove anything: {labels}"
-    missing = [f"{page}: {label}" for page, page_labels in labels.items() for label in page_labels
-               if f'id="{label}"' not in (student_edition / "html" / "chapters" / f"{page}.html").read_text(encoding="utf-8")]
+    missing = [
+        f"{page}: {label}"
+        for page, page_labels in labels.items()
+        for label in page_labels
+        if f'id="{label}"' not in (student_edition / "html" / "chapters" / f"{page}.html").read_text(encoding="utf-8")
+    ]
     assert not missing, f"exercises missing from the student edition: {missing}"
 
 
@@ -66,26 +90,36 @@ CHAPTERS_WITH_SOLUTIONS = [path for path in WITH_SOLUTIONS if path.stem[:2].isdi
 
 @pytest.mark.parametrize("path", CHAPTERS_WITH_SOLUTIONS, ids=lambda path: path.stem)
 def test_a_chapter_keeps_its_reference_solutions_after_its_exercises(path):
-    """So a chapter handed out is the opening of the notebook nbval runs, and that run is a student's run of it."""
-    assert solutions_come_last(path), (f"{path.name}: a code cell that is not a solution follows a reference solution; "
-                                       "keep the reference solutions after all the exercises")
+    """So a chapter handed out is the opening of the notebook the build runs, and that run is a student's run of it."""
+    assert solutions_come_last(path), (
+        f"{path.name}: a code cell that is not a solution follows a reference solution; "
+        "keep the reference solutions after all the exercises"
+    )
 
 
-@pytest.mark.parametrize("path", [path for path in WITH_SOLUTIONS if path not in RUN_AS_HANDED_OUT], ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", [path for path in WITH_SOLUTIONS if path not in RUN_AS_HANDED_OUT], ids=lambda path: path.stem
+)
 def test_a_notebook_not_run_as_handed_out_has_the_code_of_the_opening_of_its_source(path, student_edition):
-    """What lets nbval's run of the source stand for a student's run of the handed-out notebook (see
+    """What lets the build's run of the source stand for a student's run of the handed-out notebook (see
     conftest.solutions_come_last), checked on the notebook the student edition hands out."""
     handed_out = student_edition / "notebooks" / "chapters" / path.name
     source_code = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     student_code = [cell.source for cell in nbformat.read(handed_out, as_version=4).cells if cell.cell_type == "code"]
-    assert 0 < len(student_code) < len(source_code), f"{path.name}: {len(student_code)} of {len(source_code)} code cells handed out"
-    assert student_code == source_code[:len(student_code)], f"{path.name}: the handed-out code is not the opening of the source's"
+    assert 0 < len(student_code) < len(source_code), (
+        f"{path.name}: {len(student_code)} of {len(source_code)} code cells handed out"
+    )
+    assert student_code == source_code[: len(student_code)], (
+        f"{path.name}: the handed-out code is not the opening of the source's"
+    )
 
 
 def test_markdown_pages_hold_no_solutions():
     for path in sorted(CHAPTERS.glob("*.md")):
         text = path.read_text(encoding="utf-8")
-        assert "{solution}" not in text and SENTINEL not in text, f"{path.name}: solutions belong in tagged notebook cells"
+        assert "{solution}" not in text and SENTINEL not in text, (
+            f"{path.name}: solutions belong in tagged notebook cells"
+        )
 
 
 def _files_containing(folder: Path, needle: str) -> list[str]:
@@ -97,17 +131,23 @@ def _files_containing(folder: Path, needle: str) -> list[str]:
 
 
 def test_student_edition_contains_no_solution_anywhere(student_edition):
-    leaks = _files_containing(student_edition / "html", SENTINEL) + _files_containing(student_edition / "notebooks", SENTINEL)
+    leaks = _files_containing(student_edition / "html", SENTINEL) + _files_containing(
+        student_edition / "notebooks", SENTINEL
+    )
     assert not leaks, f"solutions leaked into the student edition: {leaks}"
     # The scan above covers these too; make sure they exist, so that it really did.
     assert (student_edition / "html" / "searchindex.js").is_file()
-    assert any((student_edition / "html" / "_sources").rglob("*.ipynb")), "no downloadable notebook sources were scanned"
+    assert any((student_edition / "html" / "_sources").rglob("*.ipynb")), (
+        "no downloadable notebook sources were scanned"
+    )
 
 
 def test_instructor_edition_shows_the_solutions(built_book):
     pages_with_solutions = _files_containing(built_book, SENTINEL)
     for path in WITH_SOLUTIONS:
-        assert f"chapters/{path.stem}.html" in pages_with_solutions, f"{path.stem}: solution missing from the instructor page"
+        assert f"chapters/{path.stem}.html" in pages_with_solutions, (
+            f"{path.stem}: solution missing from the instructor page"
+        )
 
 
 def test_instructor_guide_is_only_in_the_instructor_edition(built_book, student_edition):
@@ -118,8 +158,12 @@ def test_instructor_guide_is_only_in_the_instructor_edition(built_book, student_
 
 def test_handed_out_notebooks_have_what_the_loader_needs(student_edition):
     handout = student_edition / "notebooks" / "chapters"
-    result = subprocess.run([sys.executable, "-c", "import bookdata; print(len(bookdata.load('claims')))"],
-                            cwd=handout, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import bookdata; print(len(bookdata.load('claims')))"],
+        cwd=handout,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, f"the student notebooks cannot load data next to them:\n{result.stderr[-2000:]}"
     assert int(result.stdout) > 0
 
@@ -135,17 +179,27 @@ def test_student_pages_show_the_outputs_a_student_run_produces(path, built_book,
     taken off the page; so every other output must be what the notebook without solutions produces by itself.
     (For the other notebooks the two runs are one: see the test above on the opening of the source.)"""
     # built_book first: this worker builds the editions while the worker with test_assignments.py runs the handouts.
-    shown_cells = [cell for cell in executed(BUILD_CACHE, path, "the build").cells
-                   if cell.cell_type == "code" and not book.is_solution(cell)]
-    student_cells = [cell for cell in executed(handout_runs, HANDOUT / "chapters" / path.name,
-                                               "running the handed-out notebook").cells
-                     if cell.cell_type == "code"]
+    shown_cells = [
+        cell
+        for cell in executed(BUILD_CACHE, path, "the build").cells
+        if cell.cell_type == "code" and not book.is_solution(cell)
+    ]
+    student_cells = [
+        cell
+        for cell in executed(handout_runs, HANDOUT / "chapters" / path.name, "running the handed-out notebook").cells
+        if cell.cell_type == "code"
+    ]
     assert len(shown_cells) == len(student_cells) > 0
-    differing = [index for index, (shown, student) in enumerate(zip(shown_cells, student_cells))
-                 if not CHECK_CALL.search(shown.source)
-                 and [_shown(output) for output in shown.outputs] != [_shown(output) for output in student.outputs]]
-    assert not differing, (f"{path.name}: code cells {differing} (counting cells without solutions) show outputs "
-                           "in the student edition that the student notebook does not produce")
+    differing = [
+        index
+        for index, (shown, student) in enumerate(zip(shown_cells, student_cells))
+        if not CHECK_CALL.search(shown.source)
+        and [_shown(output) for output in shown.outputs] != [_shown(output) for output in student.outputs]
+    ]
+    assert not differing, (
+        f"{path.name}: code cells {differing} (counting cells without solutions) show outputs "
+        "in the student edition that the student notebook does not produce"
+    )
 
 
 def test_student_pages_hide_the_checks_verdicts(student_edition):
