@@ -88,7 +88,9 @@ def datapackage_markdown(docname_depth: int) -> list[str]:
     for entry in package["resources"]:
         frame = bookdata.load(entry["name"])
         fields = entry["schema"]["fields"]
-        licence = ", ".join(item.get("title", item["name"]) for item in entry.get("licenses", package.get("licenses", [])))
+        licence = ", ".join(
+            item.get("title", item["name"]) for item in entry.get("licenses", package.get("licenses", []))
+        )
         lines += [
             f"({'data-' + entry['name'].replace('_', '-')})=",
             f"## {entry['title']}",
@@ -160,8 +162,12 @@ class ClaimsDirective(SphinxDirective):
     """
 
     has_content = False
-    option_spec = {"table": lambda value: True, "paragraph": int, "section": str,
-                   "scorecard": lambda value: directives.choice(value, ("predictions", "rejudged"))}
+    option_spec = {
+        "table": lambda value: True,
+        "paragraph": int,
+        "section": str,
+        "scorecard": lambda value: directives.choice(value, ("predictions", "rejudged")),
+    }
 
     def run(self):
         self.env.note_dependency(str(DATA_DIR / "claims.csv"))
@@ -194,7 +200,11 @@ class ClaimsDirective(SphinxDirective):
             ":class: claims-ledger",
             ":widths: 10 24 12 36 18",
             "",
-            "* - Claim", "  - Quotation from the case reading", "  - Verdict", "  - Evidence", "  - Discussed in; sources",
+            "* - Claim",
+            "  - Quotation from the case reading",
+            "  - Verdict",
+            "  - Evidence",
+            "  - Discussed in; sources",
         ]
         for claim in claims.itertuples():
             lines += [
@@ -223,7 +233,9 @@ class ClaimsDirective(SphinxDirective):
     def _scorecard(self, claims, which):
         latest = claims["judged_as_of"].max()
         predictions = claims["kind"] == "prediction"
-        chosen = claims[predictions] if which == "predictions" else claims[~predictions & (claims["judged_as_of"] == latest)]
+        chosen = (
+            claims[predictions] if which == "predictions" else claims[~predictions & (claims["judged_as_of"] == latest)]
+        )
         if chosen.empty:
             raise self.error(f"claims: no claim for the scorecard '{which}'")
         lines = [
@@ -232,7 +244,11 @@ class ClaimsDirective(SphinxDirective):
             ":class: claims-ledger",
             ":widths: 10 26 12 12 40",
             "",
-            "* - Claim", "  - The case reading says", "  - Verdict", "  - Judged as of", "  - What the record shows",
+            "* - Claim",
+            "  - The case reading says",
+            "  - Verdict",
+            "  - Judged as of",
+            "  - What the record shows",
         ]
         for claim in chosen.itertuples():
             lines += [
@@ -262,7 +278,9 @@ def drop_duplicate_thebe_url(app, pagename, templatename, context, doctree):
 def fix_citation_list_role(app, pagename, templatename, context, doctree):
     """docutils marks the citation list role="list" but its items are not listitems (an axe violation)."""
     if "body" in context:
-        context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+        context["body"] = context["body"].replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">'
+        )
 
 
 def _forget_targets(document, removed) -> None:
@@ -366,8 +384,11 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fon
 
 def set_horizon_substitutions(app, config) -> None:
     """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
-    config.myst_substitutions = {**config.myst_substitutions, "record_through": bookdata.RECORD_THROUGH_TEXT,
-                                 "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+    config.myst_substitutions = {
+        **config.myst_substitutions,
+        "record_through": bookdata.RECORD_THROUGH_TEXT,
+        "last_full_year": str(bookdata.LAST_FULL_YEAR),
+    }
 
 
 def setup(app):

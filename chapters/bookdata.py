@@ -40,8 +40,20 @@ def descriptor() -> dict:
     return json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
 
 
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December"]
+MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def month_text(value: str) -> str:
@@ -176,7 +188,9 @@ def load(name: str) -> pd.DataFrame:
     fields = entry["schema"]["fields"]
     frame = pd.read_csv(
         path,
-        dtype={field["name"]: PANDAS_DTYPES.get(field["type"], "string") for field in fields if field["type"] != "date"},
+        dtype={
+            field["name"]: PANDAS_DTYPES.get(field["type"], "string") for field in fields if field["type"] != "date"
+        },
         keep_default_na=False,
         na_values=[""],
     )
@@ -295,8 +309,18 @@ def _form_problem(answer, columns, shape, rows) -> str | None:
     return None
 
 
-def check(question_id: str, answer, *, fingerprint: str | None = None, decimals: int = 1,
-          columns=None, shape=None, rows=None, choices=None, hint: str = "") -> bool:
+def check(
+    question_id: str,
+    answer,
+    *,
+    fingerprint: str | None = None,
+    decimals: int = 1,
+    columns=None,
+    shape=None,
+    rows=None,
+    choices=None,
+    hint: str = "",
+) -> bool:
     """Print one line of feedback on ``answer`` and return True if it looks right.
 
     fingerprint   the fingerprint of the expected answer (see fingerprint_of)
@@ -335,8 +359,7 @@ def _counted_words(text: str) -> list[str]:
     return re.findall(r"\w[\w'’.,%-]*", body)
 
 
-def check_text(question_id: str, text, *, min_words: int = 0, max_words: int | None = None,
-               must_include=()) -> bool:
+def check_text(question_id: str, text, *, min_words: int = 0, max_words: int | None = None, must_include=()) -> bool:
     """Print one line of feedback on a written answer: its length and the parts it must name."""
     if _is_starter(text):
         print(f"{NOT_YET} {question_id}: not yet done")

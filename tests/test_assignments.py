@@ -42,13 +42,18 @@ def executed(cache_path: Path, path: Path, by: str):
     except KeyError:
         failures = cache_path / FAILURES
         error = json.loads(failures.read_text()).get(path.name, "") if failures.exists() else ""
-        pytest.fail(f"{by} did not execute {path} successfully (no entry in {cache_path})" + (f":\n{error}" if error else ""))
+        pytest.fail(
+            f"{by} did not execute {path} successfully (no entry in {cache_path})" + (f":\n{error}" if error else "")
+        )
     return cache.get_cache_bundle(record.pk).nb
 
 
 def _check_calls(notebook) -> int:
-    return sum(len(CHECK_CALL.findall(cell.source)) for cell in notebook.cells
-               if cell.cell_type == "code" and not book.is_solution(cell))
+    return sum(
+        len(CHECK_CALL.findall(cell.source))
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not book.is_solution(cell)
+    )
 
 
 def _check_lines(notebook) -> list[re.Match]:
@@ -66,8 +71,12 @@ def _check_lines(notebook) -> list[re.Match]:
 def editions(request, handout_runs, built_book):
     """Each assignment: (source, the run the book shows, a student's run of the handed-out notebook)."""
     source = nbformat.read(request.param, as_version=4)
-    return (request.param, source, executed(BUILD_CACHE, request.param, "the build"),
-            executed(handout_runs, HANDOUT / "chapters" / request.param.name, "running the handed-out notebook"))
+    return (
+        request.param,
+        source,
+        executed(BUILD_CACHE, request.param, "the build"),
+        executed(handout_runs, HANDOUT / "chapters" / request.param.name, "running the handed-out notebook"),
+    )
 
 
 def test_a_notebook_missing_from_a_run_is_named_with_its_error(tmp_path):
@@ -81,15 +90,21 @@ def test_a_notebook_missing_from_a_run_is_named_with_its_error(tmp_path):
 
 def test_there_are_three_assignment_notebooks():
     assert [path.stem for path in ASSIGNMENTS] == [
-        "assignment_1_verify_claim", "assignment_2_energy_flows", "assignment_3_policy_memo"]
+        "assignment_1_verify_claim",
+        "assignment_2_energy_flows",
+        "assignment_3_policy_memo",
+    ]
 
 
 # ---- The two editions --------------------------------------------------------------------------------------
 
+
 def test_instructor_notebook_passes_every_check(editions):
     path, source, instructor, _ = editions
     lines = _check_lines(instructor)
-    assert len(lines) == _check_calls(source) > 0, f"{path.name}: {len(lines)} check lines for {_check_calls(source)} checks"
+    assert len(lines) == _check_calls(source) > 0, (
+        f"{path.name}: {len(lines)} check lines for {_check_calls(source)} checks"
+    )
     not_passed = [match.group(0) for match in lines if match.group(1) != "✅"]
     assert not not_passed, f"{path.name}: the reference solutions fail these checks: {not_passed}"
 
@@ -97,7 +112,9 @@ def test_instructor_notebook_passes_every_check(editions):
 def test_student_notebook_runs_and_every_check_says_not_yet_done(editions):
     path, source, _, student = editions
     lines = _check_lines(student)
-    assert len(lines) == _check_calls(source), f"{path.name}: {len(lines)} check lines for {_check_calls(source)} checks"
+    assert len(lines) == _check_calls(source), (
+        f"{path.name}: {len(lines)} check lines for {_check_calls(source)} checks"
+    )
     not_pending = [match.group(0) for match in lines if match.group(0) != f"⏳ {match.group(2)}: not yet done"]
     assert not not_pending, f"{path.name}: checks that are not 'not yet done' in the student edition: {not_pending}"
 
@@ -119,7 +136,9 @@ def test_solution_cells_are_marked_and_only_they_are(editions):
     solutions = [cell for cell in source.cells if book.is_solution(cell)]
     assert solutions, f"{path.name}: no solution cells"
     unmarked = [cell.source[:60] for cell in solutions if MARKER not in cell.source]
-    marked_elsewhere = [cell.source[:60] for cell in source.cells if not book.is_solution(cell) and MARKER in cell.source]
+    marked_elsewhere = [
+        cell.source[:60] for cell in source.cells if not book.is_solution(cell) and MARKER in cell.source
+    ]
     assert not unmarked, f"{path.name}: solution cells without '{MARKER}': {unmarked}"
     assert not marked_elsewhere, f"{path.name}: non-solution cells mention '{MARKER}': {marked_elsewhere}"
     for cell in solutions:
@@ -130,10 +149,14 @@ def test_solution_cells_are_marked_and_only_they_are(editions):
 
 def test_each_reference_solution_comes_before_the_check_it_feeds(editions):
     path, source, _, _ = editions
-    last_check = max(index for index, cell in enumerate(source.cells)
-                     if cell.cell_type == "code" and CHECK_CALL.search(cell.source))
-    late = [index for index, cell in enumerate(source.cells)
-            if cell.cell_type == "code" and book.is_solution(cell) and index > last_check]
+    last_check = max(
+        index for index, cell in enumerate(source.cells) if cell.cell_type == "code" and CHECK_CALL.search(cell.source)
+    )
+    late = [
+        index
+        for index, cell in enumerate(source.cells)
+        if cell.cell_type == "code" and book.is_solution(cell) and index > last_check
+    ]
     assert not late, f"{path.name}: solution code cells {late} come after the last check, so no check tests them"
 
 
@@ -197,7 +220,9 @@ def test_table_fingerprint_counts_only_the_asked_rows_and_columns_in_any_order(c
     answer = expected.reindex([2021, 2023, 2022])[["Saudi Arabia", "Russia"]].assign(extra=1)
     assert bookdata.check("Q5", answer, columns=["Russia", "Saudi Arabia"], rows=[2022, 2023], fingerprint=fingerprint)
     answer.loc[2023, "Russia"] = 100.0
-    assert not bookdata.check("Q5", answer, columns=["Russia", "Saudi Arabia"], rows=[2022, 2023], fingerprint=fingerprint)
+    assert not bookdata.check(
+        "Q5", answer, columns=["Russia", "Saudi Arabia"], rows=[2022, 2023], fingerprint=fingerprint
+    )
 
 
 def test_missing_values_must_stay_missing(capsys):

@@ -26,7 +26,9 @@ def claims():
 @pytest.fixture(scope="module")
 def reading_paragraphs():
     if not READING.exists():
-        pytest.skip(f"the case reading is not part of the book; {READING} is absent here, so the quotation checks are skipped")
+        pytest.skip(
+            f"the case reading is not part of the book; {READING} is absent here, so the quotation checks are skipped"
+        )
     text = READING.read_text(encoding="utf-8")
     # Paragraphs are the long lines; the short ones at the top are the web page's chrome.
     return [line.strip() for line in text.splitlines() if len(line.strip()) > 100]
@@ -53,7 +55,9 @@ def test_quotations_are_short_verbatim_excerpts_of_their_paragraph(claims, readi
         words = len(claim.quote.split())
         assert words <= 25, f"{claim.claim_id}: quotation of {words} words (at most 25)"
         paragraph = reading_paragraphs[claim.paragraph - 1]
-        assert claim.quote in paragraph, f"{claim.claim_id}: quotation not found verbatim in paragraph {claim.paragraph}"
+        assert claim.quote in paragraph, (
+            f"{claim.claim_id}: quotation not found verbatim in paragraph {claim.paragraph}"
+        )
 
 
 QUOTED_SHARE_LIMIT = 0.40  # the reading is quoted in short excerpts, never reproduced
@@ -61,19 +65,22 @@ QUOTED_SHARE_LIMIT = 0.40  # the reading is quoted in short excerpts, never repr
 
 def test_quotations_together_cover_at_most_forty_per_cent_of_the_reading(claims):
     if not READING.exists():
-        pytest.skip(f"the case reading is not part of the book; {READING} is absent here, so the quoted share is not computed")
+        pytest.skip(
+            f"the case reading is not part of the book; {READING} is absent here, so the quoted share is not computed"
+        )
     text = READING.read_text(encoding="utf-8")
     quoted = [False] * len(text)
     for claim in claims.itertuples():
         start = text.find(claim.quote)
         assert start >= 0, f"{claim.claim_id}: quotation not found in {READING.name}"
-        quoted[start:start + len(claim.quote)] = [True] * len(claim.quote)
+        quoted[start : start + len(claim.quote)] = [True] * len(claim.quote)
     words = [match.span() for match in re.finditer(r"\S+", text)]
     quoted_words = sum(any(quoted[start:end]) for start, end in words)
     share = quoted_words / len(words)
     assert share <= QUOTED_SHARE_LIMIT, (
         f"the ledger's quotations cover {quoted_words} of the reading's {len(words)} words ({share:.0%}); "
-        f"at most {QUOTED_SHARE_LIMIT:.0%} may be quoted: shorten the longest quotations in data/claims.csv")
+        f"at most {QUOTED_SHARE_LIMIT:.0%} may be quoted: shorten the longest quotations in data/claims.csv"
+    )
 
 
 class _Anchors(HTMLParser):
@@ -108,7 +115,9 @@ def test_every_claim_links_to_an_existing_section_of_a_chapter(claims, built_boo
     for claim in claims.itertuples():
         row = f"claim-{claim.claim_id.lower()}"
         assert row in rows, f"{claim.claim_id}: no row with id {row} in {ledger.name}"
-        section_links = [href for href in rows[row] if "#" in href and not href.startswith("#") and "bibliography" not in href]
+        section_links = [
+            href for href in rows[row] if "#" in href and not href.startswith("#") and "bibliography" not in href
+        ]
         assert section_links, f"{claim.claim_id}: the row links to no chapter section"
         page, anchor = section_links[0].split("#", 1)
         target = (ledger.parent / page).resolve()
@@ -117,7 +126,9 @@ def test_every_claim_links_to_an_existing_section_of_a_chapter(claims, built_boo
         assert anchor == claim.section, f"{claim.claim_id}: links to #{anchor}, ledger says {claim.section}"
 
 
-VERDICT_BOX = re.compile(r"\{admonition\}\s*Verdict on (C\d+):\s*([a-z ]+?)\s*$(.*?)^:::\s*$", flags=re.MULTILINE | re.DOTALL)
+VERDICT_BOX = re.compile(
+    r"\{admonition\}\s*Verdict on (C\d+):\s*([a-z ]+?)\s*$(.*?)^:::\s*$", flags=re.MULTILINE | re.DOTALL
+)
 JUDGED_AS_OF = re.compile(r"\*\*Judged as of\*\* (\w+ \d{4})\.")
 
 
@@ -136,16 +147,24 @@ def test_verdict_boxes_in_chapters_agree_with_the_ledger(claims):
     assert len(boxes) >= 20, f"only {len(boxes)} verdict boxes found: has the box format changed?"
     for notebook, claim_id, verdict, _ in boxes:
         assert claim_id in ledger, f"{notebook}: verdict box for unknown claim {claim_id}"
-        assert verdict == ledger[claim_id], f"{notebook}: {claim_id} boxed as '{verdict}', ledger says '{ledger[claim_id]}'"
+        assert verdict == ledger[claim_id], (
+            f"{notebook}: {claim_id} boxed as '{verdict}', ledger says '{ledger[claim_id]}'"
+        )
 
 
 def test_every_verdict_is_dated_and_each_box_gives_the_ledgers_date(claims):
     as_of = dict(zip(claims["claim_id"], claims["judged_as_of"]))
-    assert all(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(date)) for date in as_of.values()), "a verdict without a judged_as_of month"
-    assert max(as_of.values()) <= f"{bookdata.RECORD_THROUGH[:4]}-12", "a verdict judged as of a date after the horizon's year"
+    assert all(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(date)) for date in as_of.values()), (
+        "a verdict without a judged_as_of month"
+    )
+    assert max(as_of.values()) <= f"{bookdata.RECORD_THROUGH[:4]}-12", (
+        "a verdict judged as of a date after the horizon's year"
+    )
     for notebook, claim_id, _, body in verdict_boxes():
         dates = JUDGED_AS_OF.findall(body)
-        assert len(dates) == 1, f"{notebook}: the box on {claim_id} needs one line '**Judged as of** <Month YYYY>.', found {dates}"
+        assert len(dates) == 1, (
+            f"{notebook}: the box on {claim_id} needs one line '**Judged as of** <Month YYYY>.', found {dates}"
+        )
         expected = bookdata.month_text(as_of[claim_id])
         assert dates[0] == expected, f"{notebook}: {claim_id} boxed as judged as of {dates[0]}, ledger says {expected}"
 

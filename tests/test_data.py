@@ -66,6 +66,7 @@ def replace_cell(column, new_value):
         cells[position] = new_value
         lines[1] = ",".join(cells) + "\n"
         return "".join(lines)
+
     return edit
 
 
@@ -77,13 +78,17 @@ def test_missing_column_names_the_file_and_column(data_copy):
 
 def test_non_numeric_value_names_the_line_and_column(data_copy):
     path = corrupt(data_copy, "china_russia_trade", replace_cell("value_usd_bn", "twelve"))
-    with pytest.raises(bookdata.DataError, match=rf"{path}, line 2, column 'value_usd_bn': 'twelve' is not a valid number"):
+    with pytest.raises(
+        bookdata.DataError, match=rf"{path}, line 2, column 'value_usd_bn': 'twelve' is not a valid number"
+    ):
         bookdata.load("china_russia_trade")
 
 
 def test_negative_volume_names_the_line_and_column(data_copy):
     path = corrupt(data_copy, "china_russia_trade", replace_cell("value_usd_bn", "-8.0"))
-    with pytest.raises(bookdata.DataError, match=rf"{path}, line 2, column 'value_usd_bn': value '-8.0' breaks constraint \"minimum\""):
+    with pytest.raises(
+        bookdata.DataError, match=rf"{path}, line 2, column 'value_usd_bn': value '-8.0' breaks constraint \"minimum\""
+    ):
         bookdata.load("china_russia_trade")
 
 
@@ -151,24 +156,32 @@ def currency_groups(name, by):
         yield key, dict(zip(group["currency"], group["share_pct"]))
 
 
-@pytest.mark.parametrize("name, by", [
-    ("russia_settlement_currencies", ["period", "flow"]),
-    ("moex_currency_shares", ["period", "segment"]),
-])
+@pytest.mark.parametrize(
+    "name, by",
+    [
+        ("russia_settlement_currencies", ["period", "flow"]),
+        ("moex_currency_shares", ["period", "segment"]),
+    ],
+)
 def test_currency_shares_of_one_period_never_add_up_to_more_than_the_whole(name, by):
     for key, shares in currency_groups(name, by):
         assert disjoint_total(shares) <= 102, f"{name} {key}: shares add up to {disjoint_total(shares):.1f}%"
 
 
-@pytest.mark.parametrize("name, by", [
-    ("russia_settlement_currencies", ["period", "flow"]),
-    ("moex_currency_shares", ["period", "segment"]),
-])
+@pytest.mark.parametrize(
+    "name, by",
+    [
+        ("russia_settlement_currencies", ["period", "flow"]),
+        ("moex_currency_shares", ["period", "segment"]),
+    ],
+)
 def test_currency_shares_sum_to_100_where_the_residual_other_is_published(name, by):
     complete = [(key, shares) for key, shares in currency_groups(name, by) if "other" in shares]
     assert complete, f"{name}: no period with a complete currency set to check"
     for key, shares in complete:
-        assert 98 <= disjoint_total(shares) <= 102, f"{name} {key}: a complete set adds up to {disjoint_total(shares):.1f}%"
+        assert 98 <= disjoint_total(shares) <= 102, (
+            f"{name} {key}: a complete set adds up to {disjoint_total(shares):.1f}%"
+        )
 
 
 def test_swift_ranks_follow_the_shares():
@@ -201,7 +214,9 @@ def test_crude_imports_from_named_suppliers_never_exceed_chinas_total():
         assert named[year] <= totals[year], f"{year}: suppliers {named[year]:.2f} Mt > total {totals[year]:.2f} Mt"
 
 
-@pytest.mark.parametrize("name", ["power_of_siberia", "china_russia_trade", "china_crude_imports", "china_lng_coal_from_russia"])
+@pytest.mark.parametrize(
+    "name", ["power_of_siberia", "china_russia_trade", "china_crude_imports", "china_lng_coal_from_russia"]
+)
 def test_yearly_series_have_one_value_per_year(name):
     frame = bookdata.load(name)
     series = [column for column in ("flow", "supplier", "commodity") if column in frame.columns]
@@ -228,8 +243,16 @@ def test_official_claims_carry_a_value_only_when_a_single_figure_was_stated():
     assert claims.loc[~point, "value_pct"].isna().all(), "a bound, approximation or fraction recorded as a value"
 
 
-@pytest.mark.parametrize("name", ["timeline", "xi_putin_meetings", "us_actions_prc_entities", "eu_actions_prc_entities",
-                                  "official_settlement_claims"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "timeline",
+        "xi_putin_meetings",
+        "us_actions_prc_entities",
+        "eu_actions_prc_entities",
+        "official_settlement_claims",
+    ],
+)
 def test_imprecise_dates_are_recorded_on_the_first_of_the_month_or_year(name):
     frame = bookdata.load(name)
     by_month = frame[frame["date_precision"] == "month"]["date"]
@@ -248,7 +271,9 @@ def test_video_meetings_have_no_place_and_meetings_in_person_have_one():
 def test_peace_plan_points_are_numbered_from_one_without_gaps():
     plans = bookdata.load("peace_plans")
     for plan, group in plans.groupby("plan"):
-        assert sorted(group["point_number"]) == list(range(1, len(group) + 1)), f"{plan}: points {sorted(group['point_number'])}"
+        assert sorted(group["point_number"]) == list(range(1, len(group) + 1)), (
+            f"{plan}: points {sorted(group['point_number'])}"
+        )
 
 
 @pytest.mark.parametrize("name", ["us_actions_prc_entities", "eu_actions_prc_entities"])
@@ -266,7 +291,9 @@ def test_confidence_is_given_whenever_an_action_count_is_recorded(name):
 
 
 def test_monthly_trade_totals_equal_exports_plus_imports_within_rounding():
-    trade = bookdata.load("china_russia_trade_monthly").pivot(index=["period", "period_type"], columns="flow", values="value_usd_bn")
+    trade = bookdata.load("china_russia_trade_monthly").pivot(
+        index=["period", "period_type"], columns="flow", values="value_usd_bn"
+    )
     complete = trade.dropna()
     assert len(complete) >= 2, "too few months with a full split to cross-check"
     gap = (complete["china_exports"] + complete["china_imports"] - complete["total"]).abs()
@@ -275,14 +302,19 @@ def test_monthly_trade_totals_equal_exports_plus_imports_within_rounding():
 
 def test_later_pipeline_agreements_are_rows_of_the_same_three_routes():
     contracts = bookdata.load("gas_pipeline_contracts")
-    assert set(contracts["pipeline"]) == {"Power of Siberia", "Far Eastern route", "Power of Siberia 2"}, sorted(contracts["pipeline"])
+    assert set(contracts["pipeline"]) == {"Power of Siberia", "Far Eastern route", "Power of Siberia 2"}, sorted(
+        contracts["pipeline"]
+    )
 
 
 # ---- the horizon: one setting, and every series reaches it or says why ----------------------------
 
 TIME_COLUMNS = ("date", "period", "year")
-TIME_SERIES = [name for name in DATASETS
-               if any(field["name"] in TIME_COLUMNS for field in bookdata.resource(name)["schema"]["fields"])]
+TIME_SERIES = [
+    name
+    for name in DATASETS
+    if any(field["name"] in TIME_COLUMNS for field in bookdata.resource(name)["schema"]["fields"])
+]
 
 
 def last_period(name) -> tuple[int, int]:
@@ -299,8 +331,13 @@ def last_period(name) -> tuple[int, int]:
             end = str(value).split("/")[-1]
             month = re.fullmatch(r"(\d{4})-(\d{2})", end)
             quarter = re.fullmatch(r"(\d{4})-Q([1-4])", end)
-            period = ((int(month[1]), int(month[2])) if month else
-                      (int(quarter[1]), 3 * int(quarter[2])) if quarter else (int(end), 0))
+            period = (
+                (int(month[1]), int(month[2]))
+                if month
+                else (int(quarter[1]), 3 * int(quarter[2]))
+                if quarter
+                else (int(end), 0)
+            )
         latest = max(latest, period)
     return latest
 
@@ -324,8 +361,10 @@ def test_every_time_series_reaches_the_last_full_year_or_says_why():
             unexplained.append(f"{name} (last period {year}{f'-{month:02d}' if month else ''})")
         if year >= bookdata.LAST_FULL_YEAR and reason:
             needless.append(name)
-    assert not unexplained, (f"these series end before {bookdata.LAST_FULL_YEAR} and their descriptor does not say why "
-                             f"(add ends_before_horizon, or extend the data): {', '.join(unexplained)}")
+    assert not unexplained, (
+        f"these series end before {bookdata.LAST_FULL_YEAR} and their descriptor does not say why "
+        f"(add ends_before_horizon, or extend the data): {', '.join(unexplained)}"
+    )
     assert not needless, f"these series now reach {bookdata.LAST_FULL_YEAR}; drop their ends_before_horizon: {needless}"
 
 
@@ -333,7 +372,9 @@ def test_every_time_series_reaches_the_last_full_year_or_says_why():
 def test_no_row_is_dated_after_the_horizon(name):
     year, month = last_period(name)
     horizon = tuple(int(part) for part in bookdata.RECORD_THROUGH.split("-"))
-    assert (year, month) <= horizon, f"{name} has a row dated {year}-{month:02d}, after the horizon {bookdata.RECORD_THROUGH}: move the horizon"
+    assert (year, month) <= horizon, (
+        f"{name} has a row dated {year}-{month:02d}, after the horizon {bookdata.RECORD_THROUGH}: move the horizon"
+    )
 
 
 # ---- the bibliography behind the source keys ----------------------------------------------------
@@ -360,7 +401,9 @@ def test_every_reference_has_author_title_and_year_and_web_sources_a_url_and_acc
             problems.append(f"{key}: no author or editor")
         problems += [f"{key}: no {field}" for field in ("title", "year") if field not in entry.fields]
         if entry.type == "misc":
-            problems += [f"{key}: web source without {field}" for field in ("url", "urldate") if field not in entry.fields]
+            problems += [
+                f"{key}: web source without {field}" for field in ("url", "urldate") if field not in entry.fields
+            ]
     assert not problems, "\n".join(problems)
 
 
@@ -377,6 +420,10 @@ def test_every_reference_formats_in_the_books_bibliography_style(bibliography):
 
 def test_special_characters_in_titles_and_notes_render_as_text(bibliography):
     # pybtex prints an escaped dollar literally ("\\$"), so dollars stay bare; the others need escaping.
-    unescaped = [f"{key}: {field}" for key, entry in bibliography.entries.items() for field in ("title", "note")
-                 if re.search(r"(?<!\\)[&%#_]|\\\$", entry.fields.get(field, ""))]
+    unescaped = [
+        f"{key}: {field}"
+        for key, entry in bibliography.entries.items()
+        for field in ("title", "note")
+        if re.search(r"(?<!\\)[&%#_]|\\\$", entry.fields.get(field, ""))
+    ]
     assert not unescaped, "unescaped & % # _ or an escaped $ in:\n" + "\n".join(unescaped)

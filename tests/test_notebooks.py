@@ -21,16 +21,23 @@ def test_the_book_has_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_is_committed_without_outputs(path):
     notebook = nbformat.read(path, as_version=4)
-    dirty = [index for index, cell in enumerate(notebook.cells)
-             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    dirty = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them before committing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_has_exactly_one_h1(path):
     notebook = nbformat.read(path, as_version=4)
-    headings = [heading for cell in notebook.cells if cell.cell_type == "markdown"
-                for heading in H1.findall(_without_code_blocks(cell.source))]
+    headings = [
+        heading
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for heading in H1.findall(_without_code_blocks(cell.source))
+    ]
     assert len(headings) == 1, f"{path.name}: {len(headings)} level-1 headings, expected exactly one"
 
 

@@ -20,23 +20,74 @@ BIB = ROOT / "references.bib"
 # on such entries alone. Sources: the check of issue 15 and the source review of its four researchers.
 DENYLIST = (
     # disinformation outlets ("Portal Kombat" network, documented by France's VIGINUM, and others)
-    "pravda-en.com", "english.pravda.ru", "news-pravda.com", "sott.net", "russia-insider.com",
+    "pravda-en.com",
+    "english.pravda.ru",
+    "news-pravda.com",
+    "sott.net",
+    "russia-insider.com",
     # content farms, copy and repost sites
-    "pledgetimes.com", "socialbites.ca", "europesays.com", "redcensor.com", "ironbladeonline.com", "biznob.com",
-    "cnmnewz.com", "newsmuncher.com", "exbulletin.com", "finance-rambler.ru", "glav.su", "timesofnews.com",
-    "breakinglatest.news", "dnyuz.com", "quickread.info", "ru24.pro", "ru24.net", "kpiz.ru", "mmgp.com",
-    "vuink.com", "worldreportnow.com", "true-news.info", "troib.com", "theinteldrop.org", "squidsaccess.com",
-    "lucorg.com", "p.rst.im", "extremarationews.com", "lucaturilli.net", "obeta.ttef.in", "budapestnews.org",
-    "thelabradorian.ca", "stocksmarket.in", "520sf.org", "strategicstudyindia.com", "economicjournalmag.com",
+    "pledgetimes.com",
+    "socialbites.ca",
+    "europesays.com",
+    "redcensor.com",
+    "ironbladeonline.com",
+    "biznob.com",
+    "cnmnewz.com",
+    "newsmuncher.com",
+    "exbulletin.com",
+    "finance-rambler.ru",
+    "glav.su",
+    "timesofnews.com",
+    "breakinglatest.news",
+    "dnyuz.com",
+    "quickread.info",
+    "ru24.pro",
+    "ru24.net",
+    "kpiz.ru",
+    "mmgp.com",
+    "vuink.com",
+    "worldreportnow.com",
+    "true-news.info",
+    "troib.com",
+    "theinteldrop.org",
+    "squidsaccess.com",
+    "lucorg.com",
+    "p.rst.im",
+    "extremarationews.com",
+    "lucaturilli.net",
+    "obeta.ttef.in",
+    "budapestnews.org",
+    "thelabradorian.ca",
+    "stocksmarket.in",
+    "520sf.org",
+    "strategicstudyindia.com",
+    "economicjournalmag.com",
 )
 AT_MOST_ON_DENYLIST = 10
 
 # Copies of a named original (a wire, newspaper or official text) whose original was not found: allowed only as
 # an unverified relay that says so, and a figure resting on them alone is drawn as low confidence.
 COPY_SITES = (
-    "clv-development.org", "vshangxuetang.com", "m.hxen.com", "pefafa.com", "defence.pk", "kawry.co",
-    "betiforex.com", "lapost.com", "squidbusiness.fr", "cashinsight.co.uk", "biede.cn", "300yi.com", "gxjlsc.cn",
-    "sh-hdmy.com", "51haodu.com", "yrtnews.com", "stockmark.it", "america-times.com", "e-livre.ru", "menafn.com",
+    "clv-development.org",
+    "vshangxuetang.com",
+    "m.hxen.com",
+    "pefafa.com",
+    "defence.pk",
+    "kawry.co",
+    "betiforex.com",
+    "lapost.com",
+    "squidbusiness.fr",
+    "cashinsight.co.uk",
+    "biede.cn",
+    "300yi.com",
+    "gxjlsc.cn",
+    "sh-hdmy.com",
+    "51haodu.com",
+    "yrtnews.com",
+    "stockmark.it",
+    "america-times.com",
+    "e-livre.ru",
+    "menafn.com",
 )
 
 UNVERIFIED = "unverified relay"
@@ -48,9 +99,9 @@ UNVERIFIED = "unverified relay"
 # is found; add none without the same search.
 KEPT_ALTHOUGH_DENYLISTED = {
     "eia2025russia_europesays": "U.S. EIA shares and volumes of Russia's crude exports by destination, 2020 and 2024 "
-                                "(chapter 1 flows figure, assignment 2 Q5); the eia.gov page was not found",
+    "(chapter 1 flows figure, assignment 2 Q5); the eia.gov page was not found",
     "oec2025russia_dw": "OEC mirror-data shares of Russia's exports, 2021 and 2023 (chapter 1 partners figure); "
-                        "the dw.com original was not found",
+    "the dw.com original was not found",
 }
 
 
@@ -59,8 +110,10 @@ def _entries():
     import pybtex.database
 
     text = BIB.read_text(encoding="utf-8")
-    lines = {match.group(1): text.count("\n", 0, match.start()) + 1
-             for match in re.finditer(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE)}
+    lines = {
+        match.group(1): text.count("\n", 0, match.start()) + 1
+        for match in re.finditer(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE)
+    }
     data = pybtex.database.parse_file(str(BIB))
     return [(key, lines.get(key, 0), entry.fields) for key, entry in data.entries.items()]
 
@@ -79,8 +132,11 @@ def _place(key, line) -> str:
 
 DENIED = {key: _on(DENYLIST, fields) for key, _, fields in ENTRIES if _on(DENYLIST, fields)}
 # An entry is an unverified relay if it says so, or if it sits on a listed domain (whatever its tier says).
-UNVERIFIED_KEYS = {key for key, _, fields in ENTRIES
-                   if fields.get("tier", "").strip() == UNVERIFIED or _on(DENYLIST + COPY_SITES, fields)}
+UNVERIFIED_KEYS = {
+    key
+    for key, _, fields in ENTRIES
+    if fields.get("tier", "").strip() == UNVERIFIED or _on(DENYLIST + COPY_SITES, fields)
+}
 
 
 def _data_rows():
@@ -99,8 +155,11 @@ def _keys(row) -> list[str]:
 
 
 def test_every_entry_has_a_tier_from_the_closed_vocabulary():
-    problems = [f"{_place(key, line)}: tier {fields.get('tier', '(none)')!r} is not one of {', '.join(bookdata.TIERS)}"
-                for key, line, fields in ENTRIES if fields.get("tier", "").strip() not in bookdata.TIERS]
+    problems = [
+        f"{_place(key, line)}: tier {fields.get('tier', '(none)')!r} is not one of {', '.join(bookdata.TIERS)}"
+        for key, line, fields in ENTRIES
+        if fields.get("tier", "").strip() not in bookdata.TIERS
+    ]
     assert not problems, f"{len(problems)} entries without a valid tier:\n" + "\n".join(problems)
 
 
@@ -108,7 +167,8 @@ def test_at_most_ten_entries_remain_on_denylisted_domains():
     listed = [f"{_place(key, line)} ({DENIED[key]})" for key, line, _ in ENTRIES if key in DENIED]
     assert len(listed) <= AT_MOST_ON_DENYLIST, (
         f"{len(listed)} entries are on denylisted domains (at most {AT_MOST_ON_DENYLIST} may remain, as unverified "
-        f"relays); replace them with the original publisher or a reputable relay:\n" + "\n".join(listed))
+        f"relays); replace them with the original publisher or a reputable relay:\n" + "\n".join(listed)
+    )
 
 
 def test_every_entry_on_a_denylisted_or_copy_domain_is_an_unverified_relay_with_a_reason():
@@ -118,11 +178,14 @@ def test_every_entry_on_a_denylisted_or_copy_domain_is_an_unverified_relay_with_
         if not domain:
             continue
         if fields.get("tier", "").strip() != UNVERIFIED:
-            problems.append(f"{_place(key, line)} ({domain}): tier {fields.get('tier', '(none)')!r}, not {UNVERIFIED!r}")
+            problems.append(
+                f"{_place(key, line)} ({domain}): tier {fields.get('tier', '(none)')!r}, not {UNVERIFIED!r}"
+            )
         note = " ".join(fields.get("note", "").split())
         if not re.search(r"unverified relay\W+\w+(\W+\w+){3,}", note, flags=re.IGNORECASE):
-            problems.append(f"{_place(key, line)} ({domain}): its note does not give the reason "
-                            f"('Unverified relay: <why>')")
+            problems.append(
+                f"{_place(key, line)} ({domain}): its note does not give the reason ('Unverified relay: <why>')"
+            )
     assert not problems, "\n".join(problems)
 
 
@@ -134,18 +197,24 @@ def test_a_row_resting_only_on_unverified_relays_says_so_and_is_low_confidence()
             continue
         note = row.get("note") if "note" in row else row.get("evidence")
         if UNVERIFIED not in (note or "").lower():
-            problems.append(f"data/{name}, line {line}: rests only on unverified relays ({', '.join(keys)}) "
-                            f"but its {'note' if 'note' in row else 'evidence'} does not say so ('unverified relay')")
+            problems.append(
+                f"data/{name}, line {line}: rests only on unverified relays ({', '.join(keys)}) "
+                f"but its {'note' if 'note' in row else 'evidence'} does not say so ('unverified relay')"
+            )
         if "confidence" in row and row["confidence"] != "low":
-            problems.append(f"data/{name}, line {line}: rests only on unverified relays ({', '.join(keys)}) "
-                            f"but has confidence {row['confidence']!r}; such a figure is drawn as low confidence")
+            problems.append(
+                f"data/{name}, line {line}: rests only on unverified relays ({', '.join(keys)}) "
+                f"but has confidence {row['confidence']!r}; such a figure is drawn as low confidence"
+            )
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
 def test_no_data_row_rests_only_on_denylisted_entries():
-    problems = [f"data/{name}, line {line}: rests only on {', '.join(f'{key} ({DENIED[key]})' for key in _keys(row))}"
-                for name, line, row in _data_rows()
-                if _keys(row) and all(key in DENIED for key in _keys(row))
-                and not all(key in KEPT_ALTHOUGH_DENYLISTED for key in _keys(row))]
+    problems = [
+        f"data/{name}, line {line}: rests only on {', '.join(f'{key} ({DENIED[key]})' for key in _keys(row))}"
+        for name, line, row in _data_rows()
+        if _keys(row)
+        and all(key in DENIED for key in _keys(row))
+        and not all(key in KEPT_ALTHOUGH_DENYLISTED for key in _keys(row))
+    ]
     assert not problems, f"{len(problems)} rows rest only on denylisted domains:\n" + "\n".join(problems)
-
