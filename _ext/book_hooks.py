@@ -1,20 +1,15 @@
 """Sphinx hooks of the book.
 
-- ``{datapackage}``: renders data/datapackage.json as the Data page, so the page
-  cannot drift from the files it describes.
-- ``{claims}``: renders rows of the claims ledger (data/claims.csv): the whole
-  ledger as a table with an anchor per claim, or the claims of one paragraph
-  or one chapter section as a list that links to the ledger, or a scorecard of
-  the predictions (or of the claims re-judged last) with the date each verdict
-  was judged as of.
-- Sets the MyST substitutions ``{{ record_through }}`` and ``{{ last_full_year }}``
-  from the horizon in data/datapackage.json.
-- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment variable (book.py
-  sets it), is ``instructor`` (the default) or ``student``. The student edition reads the notebooks
-  without solution prose, leaves the instructor-only pages out of the table of contents, takes
-  solution code and the checks' verdicts off its pages, and offers notebooks without solutions for
-  download. Its code cells are the instructor's, so it reuses those executions (_build/.jupyter_cache).
-- Lighter, cleaner output (see slim_output); pybtex's plain-text backend registered once (see setup).
+- ``{datapackage}`` renders data/datapackage.json as the Data page; ``{claims}`` renders the claims ledger
+  (data/claims.csv) as the ledger table, a paragraph's or a section's claims, or a scorecard with the date each
+  verdict was judged as of. The MyST substitutions {{ record_through }} and {{ last_full_year }} come from the horizon
+  in data/datapackage.json; the bibliography style ``tiered`` shows each entry's source tier.
+- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment variable (set by book.py), is
+  ``instructor`` (the default) or ``student``. The student edition reads the notebooks without solution prose,
+  leaves the instructor-only pages out of its table of contents, takes solution code and the checks' verdicts off
+  its pages and offers notebooks without solutions for download; its code cells are the instructor's, so it reuses
+  those executions (_build/.jupyter_cache).
+- Lighter, cleaner output (see slim_output).
 """
 
 from __future__ import annotations
@@ -30,6 +25,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from pybtex.backends.plaintext import Backend as PlaintextBackend
+from pybtex.richtext import Tag, Text
+from pybtex.style.formatting.plain import Style as PlainStyle
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -40,7 +37,6 @@ sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 sys.path.insert(0, str(BOOK_ROOT))
 import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
-import tier_style  # noqa: E402  (sits next to this file, in _ext)
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
@@ -51,8 +47,7 @@ def _coverage(frame) -> str:
     """The span of the first year, date or period column, read from the rows themselves."""
     for column in ("year", "date", "period"):
         if column in frame.columns and frame[column].notna().any():
-            values = frame[column].dropna()
-            first, last = values.min(), values.max()
+            first, last = frame[column].min(), frame[column].max()
             if hasattr(first, "date"):
                 first, last = first.date(), last.date()
             return f"{first} to {last}"
@@ -60,13 +55,8 @@ def _coverage(frame) -> str:
 
 
 def _source_keys(frame) -> list[str]:
-    keys: list[str] = []
-    for cell in frame["source"]:
-        for key in str(cell).split(";"):
-            key = key.strip()
-            if key and key not in keys:
-                keys.append(key)
-    return keys
+    """Every source key of the rows, once each, in order of first use."""
+    return list(dict.fromkeys(key.strip() for cell in frame["source"] for key in str(cell).split(";") if key.strip()))
 
 
 def _rows_by_tier(frame, tiers: dict[str, str]) -> str:
@@ -125,8 +115,7 @@ class DataPackageDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        depth = self.env.docname.count("/")
-        content = StringList(datapackage_markdown(depth), source="data/datapackage.json")
+        content = StringList(datapackage_markdown(self.env.docname.count("/")), source="data/datapackage.json")
         holder = nodes.section()
         holder.document = self.state.document
         nested_parse_with_titles(self.state, content, holder)
@@ -153,13 +142,9 @@ def claim_label(claim_id: str) -> str:
 
 
 class ClaimsDirective(SphinxDirective):
-    """Claims of the case reading, from data/claims.csv.
-
-    ``:table:`` the whole ledger (on the ledger page); ``:paragraph: N`` or
-    ``:section: label[, label ...]`` a list of the matching claims, each linked to the ledger;
-    ``:scorecard: predictions`` (or ``rejudged``: the other claims judged as of the latest date) a
-    table of those claims' verdicts and the date each was judged as of.
-    """
+    """Claims of the case reading, from data/claims.csv: ``:table:`` the whole ledger; ``:paragraph: N`` or ``:section:
+    label[, label ...]`` the matching claims, linked to the ledger; ``:scorecard: predictions`` (or ``rejudged``: the
+    other claims judged as of the latest date) a table of those verdicts with the date each was judged as of."""
 
     has_content = False
     option_spec = {
@@ -193,73 +178,53 @@ class ClaimsDirective(SphinxDirective):
             )
         return self._parse(lines)
 
+    def _table(self, widths: str, header: list[str], rows: list[list[str]]):
+        lines = ["```{list-table}", ":header-rows: 1", ":class: claims-ledger", f":widths: {widths}", ""]
+        for row in [header, *rows]:
+            lines += [f"{'*' if column == 0 else ' '} - {cell}" for column, cell in enumerate(row)]
+        return self._parse([*lines, "```"])
+
     def _ledger_table(self, claims):
-        lines = [
-            "```{list-table}",
-            ":header-rows: 1",
-            ":class: claims-ledger",
-            ":widths: 10 24 12 36 18",
-            "",
-            "* - Claim",
-            "  - Quotation from the case reading",
-            "  - Verdict",
-            "  - Evidence",
-            "  - Discussed in; sources",
-        ]
-        for claim in claims.itertuples():
-            lines += [
-                f"* - {claim.claim_id}",
-                f"    <br>¶{claim.paragraph}, {claim.kind}",
-                f"  - {_quoted(claim.quote)}",
-                f"  - {claim.verdict}",
-                f"    <br>as of {bookdata.month_text(claim.judged_as_of)}",
-                f"  - {_markdown_cell(claim.evidence)}",
-                f"  - {{ref}}`{claim.section}`; {_cite(claim.source)}",
+        header = ["Claim", "Quotation from the case reading", "Verdict", "Evidence", "Discussed in; sources"]
+        rows = [
+            [
+                f"{claim.claim_id} <br>¶{claim.paragraph}, {claim.kind}",
+                _quoted(claim.quote),
+                f"{claim.verdict} <br>as of {bookdata.month_text(claim.judged_as_of)}",
+                _markdown_cell(claim.evidence),
+                f"{{ref}}`{claim.section}`; {_cite(claim.source)}",
             ]
-        lines.append("```")
-        parsed = self._parse(lines)
+            for claim in claims.itertuples()
+        ]
+        parsed = self._table("10 24 12 36 18", header, rows)
         std = self.env.get_domain("std")
-        for table in parsed:
-            for row in table.findall(nodes.row):
-                first_cell = row.next_node(nodes.entry)
-                claim_id = first_cell.astext().split()[0] if first_cell and first_cell.astext().strip() else ""
-                if claim_id in set(claims["claim_id"]):
-                    label = claim_label(claim_id)
-                    row["ids"].append(label)
-                    std.anonlabels[label] = (self.env.docname, label)
-                    std.labels[label] = (self.env.docname, label, f"Claim {claim_id}")
+        for row in [row for table in parsed for row in table.findall(nodes.row)]:
+            claim_id = (row.next_node(nodes.entry).astext().split() or [""])[0]
+            if claim_id in set(claims["claim_id"]):  # an anchor per claim, so {ref} can link to its row
+                label = claim_label(claim_id)
+                row["ids"].append(label)
+                std.anonlabels[label] = (self.env.docname, label)
+                std.labels[label] = (self.env.docname, label, f"Claim {claim_id}")
         return parsed
 
     def _scorecard(self, claims, which):
-        latest = claims["judged_as_of"].max()
         predictions = claims["kind"] == "prediction"
-        chosen = (
-            claims[predictions] if which == "predictions" else claims[~predictions & (claims["judged_as_of"] == latest)]
-        )
+        rejudged = ~predictions & (claims["judged_as_of"] == claims["judged_as_of"].max())
+        chosen = claims[predictions if which == "predictions" else rejudged]
         if chosen.empty:
             raise self.error(f"claims: no claim for the scorecard '{which}'")
-        lines = [
-            "```{list-table}",
-            ":header-rows: 1",
-            ":class: claims-ledger",
-            ":widths: 10 26 12 12 40",
-            "",
-            "* - Claim",
-            "  - The case reading says",
-            "  - Verdict",
-            "  - Judged as of",
-            "  - What the record shows",
-        ]
-        for claim in chosen.itertuples():
-            lines += [
-                f"* - {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>`",
-                f"  - {_quoted(claim.quote)}",
-                f"  - {claim.verdict}",
-                f"  - {bookdata.month_text(claim.judged_as_of)}",
-                f"  - {_markdown_cell(claim.evidence)} {_cite(claim.source)}",
+        header = ["Claim", "The case reading says", "Verdict", "Judged as of", "What the record shows"]
+        rows = [
+            [
+                f"{{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>`",
+                _quoted(claim.quote),
+                claim.verdict,
+                bookdata.month_text(claim.judged_as_of),
+                f"{_markdown_cell(claim.evidence)} {_cite(claim.source)}",
             ]
-        lines.append("```")
-        return self._parse(lines)
+            for claim in chosen.itertuples()
+        ]
+        return self._table("10 26 12 12 40", header, rows)
 
     def _parse(self, lines):
         holder = nodes.container()
@@ -384,15 +349,22 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fon
 
 def set_horizon_substitutions(app, config) -> None:
     """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
-    config.myst_substitutions = {
-        **config.myst_substitutions,
-        "record_through": bookdata.RECORD_THROUGH_TEXT,
-        "last_full_year": str(bookdata.LAST_FULL_YEAR),
-    }
+    horizon = {"record_through": bookdata.RECORD_THROUGH_TEXT, "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+    config.myst_substitutions = {**config.myst_substitutions, **horizon}
+
+
+class TieredStyle(PlainStyle):
+    """pybtex's plain style; an entry with a ``tier`` field (see references.bib) ends "Source tier: <tier>."."""
+
+    def format_entry(self, label, entry, bib_data=None):
+        formatted = super().format_entry(label, entry, bib_data=bib_data)
+        if entry.fields.get("tier", "").strip():
+            formatted.text = Text(formatted.text, " ", Tag("em", f"Source tier: {entry.fields['tier'].strip()}."))
+        return formatted
 
 
 def setup(app):
-    tier_style.register()  # the bibliography style that shows each entry's source tier (bibtex_default_style)
+    pybtex.plugin.register_plugin("pybtex.style.formatting", "tiered", TieredStyle)  # bibtex_default_style
     # sphinxcontrib-bibtex asks pybtex for its plain-text backend at every citation, and pybtex looks for it among
     # the entry points of every installed package (9 s a build); one registered at run time is found at once.
     pybtex.plugin.register_plugin("pybtex.backends", "plaintext", PlaintextBackend, force=True)

@@ -44,12 +44,8 @@ WITH_SOLUTIONS = [
 
 
 def solutions_come_last(path: Path) -> bool:
-    """Whether every solution code cell of the notebook comes after all its other code cells.
-
-    Then the code of the notebook handed out (the same without its solutions) is the opening of the notebook's
-    code, and the build's run of the notebook, in a fresh kernel, is a student's run of the handed-out one up to its
-    last cell: the cells, their order and so their outputs are the same, whatever comes after them.
-    """
+    """Whether every solution code cell comes after all other code cells: then the handed-out notebook is the opening
+    of the notebook, and the build's run of it, in a fresh kernel, is a student's run of the handed-out one."""
     kinds = [book.is_solution(cell) for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     return kinds == sorted(kinds)
 

@@ -407,15 +407,13 @@ def test_every_reference_has_author_title_and_year_and_web_sources_a_url_and_acc
     assert not problems, "\n".join(problems)
 
 
-def test_every_reference_formats_in_the_books_bibliography_style(bibliography):
-    from pybtex.plugin import find_plugin
+def test_every_reference_formats_in_the_books_bibliography_style_with_its_tier(bibliography):
+    from book_hooks import TieredStyle  # _ext: registered as "tiered", the bibtex_default_style in _config.yml
 
-    import tier_style  # _ext: the style named by bibtex_default_style in _config.yml
-
-    tier_style.register()
-    style = find_plugin("pybtex.style.formatting", tier_style.NAME)()
-    formatted = list(style.format_entries(bibliography.entries.values()))  # raises on a missing required field
+    formatted = list(TieredStyle().format_entries(bibliography.entries.values()))  # raises on a missing field
     assert len(formatted) == len(bibliography.entries)
+    untiered = [entry.key for entry in formatted if "Source tier:" not in entry.text.render_as("text")]
+    assert not untiered, f"entries printed without their source tier: {untiered}"
 
 
 def test_special_characters_in_titles_and_notes_render_as_text(bibliography):
