@@ -92,18 +92,6 @@ COPY_SITES = (
 
 UNVERIFIED = "unverified relay"
 
-# The only denylisted entries that data rows may still rest on alone: figures the chapters need, for which the source
-# review and four further searches found no copy outside the denylist (issue 15: "keep the row only if the figure
-# matters, mark the entry as an unverified relay, and say so in the caption or text where it is used"). Their rows are
-# low confidence and say so, and the chapters say where the figures are seen. Remove a key once a stronger source
-# is found; add none without the same search.
-KEPT_ALTHOUGH_DENYLISTED = {
-    "eia2025russia_europesays": "U.S. EIA shares and volumes of Russia's crude exports by destination, 2020 and 2024 "
-    "(chapter 1 flows figure, assignment 2 Q5); the eia.gov page was not found",
-    "oec2025russia_dw": "OEC mirror-data shares of Russia's exports, 2021 and 2023 (chapter 1 partners figure); "
-    "the dw.com original was not found",
-}
-
 
 def _entries():
     """(key, line in references.bib, fields) for every entry, read with the same parser the book uses."""
@@ -213,8 +201,6 @@ def test_no_data_row_rests_only_on_denylisted_entries():
     problems = [
         f"data/{name}, line {line}: rests only on {', '.join(f'{key} ({DENIED[key]})' for key in _keys(row))}"
         for name, line, row in _data_rows()
-        if _keys(row)
-        and all(key in DENIED for key in _keys(row))
-        and not all(key in KEPT_ALTHOUGH_DENYLISTED for key in _keys(row))
+        if _keys(row) and all(key in DENIED for key in _keys(row))
     ]
     assert not problems, f"{len(problems)} rows rest only on denylisted domains:\n" + "\n".join(problems)
