@@ -174,3 +174,22 @@ def test_predictions_are_judged_against_the_latest_record(claims):
     latest = claims["judged_as_of"].max()
     stale = claims[(claims["kind"] == "prediction") & (claims["judged_as_of"] != latest)]
     assert stale.empty, f"predictions not re-judged against the latest record ({latest}): {list(stale['claim_id'])}"
+
+
+VERDICT_CLASS = re.compile(r"\{admonition\}\s*Verdict on (C\d+):[^\n]*\n:class:([^\n]*)")
+
+
+def test_every_verdict_box_is_styled_by_its_verdict_in_the_ledger(claims):
+    """Each box carries `verdict verdict-<verdict>` (hyphenated), so 'supported' does not look like an alarm."""
+    ledger = dict(zip(claims["claim_id"], claims["verdict"]))
+    boxes = 0
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for claim_id, classes in VERDICT_CLASS.findall(cell.source if cell.cell_type == "markdown" else ""):
+                boxes += 1
+                expected = {"verdict", "verdict-" + ledger[claim_id].replace(" ", "-")}
+                assert set(classes.split()) == expected, (
+                    f"{path.name}: the box on {claim_id} has class '{classes.strip()}', "
+                    f"its ledger verdict '{ledger[claim_id]}' needs ':class: {' '.join(sorted(expected))}'"
+                )
+    assert boxes >= 20, f"only {boxes} verdict boxes with a :class: line found"
