@@ -209,6 +209,24 @@ def use_style() -> None:
     plt.style.use(STYLE_SHEET)
 
 
+def show(frame, digits: int = 1):
+    """A table for the page: no row numbers (a named index becomes a column), floats to `digits` decimals, gaps as "–".
+
+    Only the display changes; the frame and its numbers are untouched.
+    """
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame(frame.name if frame.name is not None else "value")
+    if any(name is not None for name in frame.index.names):
+        frame = frame.reset_index()  # a named index (year, kind ...) is data: keep it as a column
+    styler = frame.rename_axis(columns=None).style.format(precision=digits, na_rep="–")
+    dates = frame.select_dtypes("datetime").columns
+    if len(dates):  # a day is a day: no "00:00:00"
+        styler = styler.format(lambda day: f"{day:%Y-%m-%d}", subset=list(dates), na_rep="–")
+    if pd.api.types.is_integer_dtype(frame.index):  # a row number, not data; unnamed labels stay visible
+        styler = styler.hide(axis="index")
+    return styler.set_table_attributes('class="dataframe"')
+
+
 def source_line(figure, text: str) -> None:
     """Print the source under a figure, so a downloaded image still says where it came from."""
     figure.text(0.01, 0.005, f"Source: {text}", ha="left", va="bottom", fontsize=8, color="#4a4a4a")
