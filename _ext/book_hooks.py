@@ -370,6 +370,7 @@ def setup(app):
     pybtex.plugin.register_plugin("pybtex.backends", "plaintext", PlaintextBackend, force=True)
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")
+    app.add_js_file("book.js")
     app.add_directive("datapackage", DataPackageDirective)
     app.add_directive("claims", ClaimsDirective)
     app.add_config_value("book_edition", "instructor", "env", types=[str])
