@@ -227,6 +227,26 @@ def show(frame, digits: int = 1):
     return styler.set_table_attributes('class="dataframe"')
 
 
+# The Okabe-Ito colours of book.mplstyle's colour cycle, by name, for a series that must keep its colour wherever it
+# appears (a test checks that they are the style sheet's cycle).
+COLOURS = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "green": "#009E73",
+    "purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "black": "#000000",
+    "yellow": "#F0E442",
+}
+
+
+def leave_room_for_source(figure, height: float) -> None:
+    """Reserve a strip of `height` (a share of the figure) at the bottom for the source line: the layout engine
+    ignores figure text, so without it the source line would sit on the axis labels."""
+    figure.get_layout_engine().set(rect=(0, height, 1, 1 - height))
+
+
 def source_line(figure, text: str) -> None:
     """Print the source under a figure, so a downloaded image still says where it came from."""
     figure.text(0.01, 0.005, f"Source: {text}", ha="left", va="bottom", fontsize=8, color="#4a4a4a")

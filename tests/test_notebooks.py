@@ -64,3 +64,12 @@ def test_every_figure_has_label_sourced_caption_alt_text_and_source_line(path):
         alt = metadata.get("image", {}).get("alt", "")
         assert len(alt.split()) >= 8, f"{where}: alt text missing or too short to say what the chart shows"
         assert "bookdata.source_line(" in cell.source, f"{where}: no source line drawn on the figure"
+
+
+def test_named_colours_are_the_style_sheets_cycle():
+    """bookdata.COLOURS names the Okabe-Ito colours of book.mplstyle's colour cycle, in its order."""
+    import bookdata
+
+    cycle = re.search(r"axes\.prop_cycle: cycler\('color', \[(.*?)\]\)", bookdata.STYLE_SHEET.read_text()).group(1)
+    expected = ["#" + colour.strip(" '").upper() for colour in cycle.split(",")]
+    assert [colour.upper() for colour in bookdata.COLOURS.values()] == expected
