@@ -503,6 +503,13 @@ def site(built_book):
 
 
 @pytest.fixture(scope="session")
+def student_site(student_edition):
+    server, url = serve(student_edition / "html")
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         message = (

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from filelock import FileLock
 
-from browser import browser, checked_looks, site, tab  # noqa: F401  (the browser tests' fixtures)
+from browser import browser, checked_looks, site, student_site, tab  # noqa: F401  (the browser tests' fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import page_url, serve
+from browser import page_url
 
 pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
 
@@ -69,14 +69,7 @@ VISIBLE_CODE_LINES = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def student_site(student_edition):
-    server, url = serve(student_edition / "html")
-    yield url
-    server.shutdown()
-
-
-def test_visible_code_shows_no_glue_and_fits_its_box(browser, site, student_site):
+def test_visible_code_shows_no_glue_and_fits_its_box(browser, student_site):
     context = browser.new_context(color_scheme="light", viewport=LAPTOP)
     glued, wide = [], []
     try:

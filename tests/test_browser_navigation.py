@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import book
-from browser import ARTIFACTS, page_url, serve
+from browser import ARTIFACTS, page_url
 from conftest import toc_files
 
 pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
@@ -104,13 +104,6 @@ WIDEST = """() => {
 }"""
 
 STUDENT_PAGES = [name for name in toc_files() if name not in book.INSTRUCTOR_ONLY]
-
-
-@pytest.fixture(scope="module")
-def student_site(student_edition):
-    server, url = serve(student_edition / "html")
-    yield url
-    server.shutdown()
 
 
 def test_no_page_scrolls_sideways_on_a_phone(browser, site, student_site):
