@@ -203,10 +203,18 @@ def load(name: str) -> pd.DataFrame:
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (an opaque light figure that reads in both themes)."""
+    """Apply the book's matplotlib style (an opaque light figure that reads in both themes); in a notebook, show
+    figures at twice the pixel density, so they stay sharp on high-density screens and open full size on a click."""
     import matplotlib.pyplot as plt
 
     plt.style.use(STYLE_SHEET)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: nothing is displayed inline
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def show(frame, digits: int = 1):
@@ -241,15 +249,54 @@ COLOURS = {
 }
 
 
-def leave_room_for_source(figure, height: float) -> None:
-    """Reserve a strip of `height` (a share of the figure) at the bottom for the source line: the layout engine
-    ignores figure text, so without it the source line would sit on the axis labels."""
-    figure.get_layout_engine().set(rect=(0, height, 1, 1 - height))
+# Figures are drawn at the size they are shown: at most the width of the text column, with text of at least
+# 10 pt. On a laptop the column is 741 CSS pixels wide (sphinx-book-theme at 1366 px) and a figure is shown at its
+# natural width (figure.dpi pixels per inch) or shrunk to the column, whichever is narrower; no text may then be
+# under 10 px.
+WIDEST_FIGURE_IN = 7
+SMALLEST_TEXT_PT = 10
+COLUMN_PX = 741
+SMALLEST_TEXT_PX = 10
+
+
+def text_px_at_column(figure, text) -> float:
+    """How many CSS pixels high `text` (a matplotlib Text) is when `figure` is shown in the book's column."""
+    width_in = figure.get_figwidth()
+    shown_px = min(COLUMN_PX, width_in * figure.dpi)
+    return text.get_fontsize() / 72 * shown_px / width_in
+
+
+def too_small_texts(figure) -> list[str]:
+    """The visible texts of a drawn `figure` under 10 pt or under 10 px in the column, with their sizes."""
+    from matplotlib.text import Text
+
+    return [
+        f"{text.get_text()[:40]!r} ({text.get_fontsize():g} pt, {text_px_at_column(figure, text):.1f} px)"
+        for text in figure.findobj(Text)
+        if text.get_visible()
+        and text.get_text().strip()
+        and (text.get_fontsize() < SMALLEST_TEXT_PT or text_px_at_column(figure, text) < SMALLEST_TEXT_PX)
+    ]
 
 
 def source_line(figure, text: str) -> None:
-    """Print the source under a figure, so a downloaded image still says where it came from."""
-    figure.text(0.01, 0.005, f"Source: {text}", ha="left", va="bottom", fontsize=8, color="#4a4a4a")
+    """Print the source under a finished figure (call it last), so a downloaded image still says where it came
+    from; reserve room for it below the axes, and refuse a figure whose text would be too small to read."""
+    line = figure.text(0.01, 0.005, f"Source: {text}", ha="left", va="bottom", fontsize=10, color="#4a4a4a")
+    # The layout engine ignores figure text: keep the axes above the source line's height (plus a small gap).
+    height = line.get_window_extent(figure.canvas.get_renderer()).height / figure.bbox.height + 0.01
+    if figure.get_layout_engine() is None:  # a figure drawn without the book's style
+        figure.set_layout_engine("constrained")
+    figure.get_layout_engine().set(rect=(0, height, 1, 1 - height))
+    figure.draw_without_rendering()  # lays out the tick labels, which exist only once the figure is drawn
+    small = too_small_texts(figure)
+    if small or figure.get_figwidth() > WIDEST_FIGURE_IN:
+        title = next((axes.get_title() for axes in figure.axes if axes.get_title()), "untitled")
+        raise ValueError(
+            f"figure {title!r} is not readable in the {COLUMN_PX} px column: it is {figure.get_figwidth():g} in "
+            f"wide (at most {WIDEST_FIGURE_IN}) and has {len(small)} texts under {SMALLEST_TEXT_PT} pt or "
+            f"{SMALLEST_TEXT_PX} px: {'; '.join(small[:5]) or 'none'}."
+        )
 
 
 def refresh_hashes() -> list[str]:
