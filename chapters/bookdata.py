@@ -291,7 +291,8 @@ def source_line(figure, text: str) -> None:
     figure.draw_without_rendering()  # lays out the tick labels, which exist only once the figure is drawn
     small = too_small_texts(figure)
     if small or figure.get_figwidth() > WIDEST_FIGURE_IN:
-        title = next((axes.get_title() for axes in figure.axes if axes.get_title()), "untitled")
+        titles = [axes.get_title(loc) for axes in figure.axes for loc in ("left", "center")]
+        title = next((text for text in titles if text), "untitled")
         raise ValueError(
             f"figure {title!r} is not readable in the {COLUMN_PX} px column: it is {figure.get_figwidth():g} in "
             f"wide (at most {WIDEST_FIGURE_IN}) and has {len(small)} texts under {SMALLEST_TEXT_PT} pt or "

@@ -50,17 +50,25 @@ def test_search_finds_the_chapter_that_discusses_a_key_term(browser, tab, site):
     assert any("01_background" in href for href in results), f"search for 'Siberia' did not return chapter 1: {results}"
 
 
-def test_screenshots_of_landing_page_and_a_chapter_in_both_themes(browser, tab, site):
+def test_screenshots_of_landing_page_and_chapters_on_phone_and_laptop_in_both_themes(browser, site):
+    """Pictures a reviewer can look at (test-artifacts/): each page's top, and a chapter's first figure, at a
+    phone's and a laptop's width, light and dark. The claims ledger's are taken in test_browser_ledger.py."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for name in ["chapters/index", "chapters/01_background"]:
-        loaded = LoadedPage(browser, page_url(site, name), tab=tab)
-        for theme in ("light", "dark"):
-            if theme == "dark":
-                switch_theme(loaded.page, "dark")
-            path = ARTIFACTS / f"{name.split('/')[-1]}-{theme}.png"
-            loaded.page.screenshot(path=str(path), full_page=False)
-            assert path.stat().st_size > 10_000, f"{path.name} looks empty"
-        loaded.close()
+    for width, height in [(390, 844), (1366, 900)]:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        for name in ["chapters/index", "chapters/01_background", "chapters/04_dedollarization"]:
+            page.goto(page_url(site, name), wait_until="load")
+            for theme in ("light", "dark"):
+                switch_theme(page, theme)
+                stem = f"{name.split('/')[-1]}-{width}-{theme}"
+                page.evaluate("scrollTo(0, 0)")
+                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"))
+                if page.locator("figure img").count():
+                    page.locator("figure img").first.scroll_into_view_if_needed()
+                    page.screenshot(path=str(ARTIFACTS / f"{stem}-figure.png"))
+                assert (ARTIFACTS / f"{stem}.png").stat().st_size > 10_000, f"{stem}.png looks empty"
+        context.close()
 
 
 def test_a_readers_stored_dark_theme_applies_when_a_page_opens(browser, site):
