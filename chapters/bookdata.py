@@ -249,6 +249,19 @@ COLOURS = {
 }
 
 
+# Lower confidence is a lighter shade of the same colour in every figure (never hatching or another marker, which
+# would make one series look like two kinds of data).
+CONFIDENCE_SHADE = {"high": 1.0, "medium": 0.5, "low": 0.3}
+
+
+def tint(colour, confidence: str = "medium") -> tuple[float, float, float]:
+    """`colour` as a figure of this confidence shows it: itself when high, mixed towards white below that."""
+    from matplotlib.colors import to_rgb
+
+    strength = CONFIDENCE_SHADE[confidence]
+    return tuple(1 - strength * (1 - channel) for channel in to_rgb(colour))
+
+
 # Figures are drawn at the size they are shown: at most the width of the text column, with text of at least
 # 10 pt. On a laptop the column is 741 CSS pixels wide (sphinx-book-theme at 1366 px) and a figure is shown at its
 # natural width (figure.dpi pixels per inch) or shrunk to the column, whichever is narrower; no text may then be
