@@ -75,8 +75,9 @@ RECORD_THROUGH_TEXT: str = month_text(RECORD_THROUGH)  # e.g. "June 2026"
 # every build (reading_time_text), from the notebook's own prose, so it cannot go stale or be typed by hand.
 WORDS_PER_MINUTE = 200  # study reading of dense prose; why this rate: chapters/how_to_use.md, "Reading time"
 READING_TIME = "{{ reading_time }}"
-_NOT_READ = [  # MyST a reader never sees: directive fences and options, labels, comments, roles' targets, link URLs
-    (re.compile(r"^[ \t]*(```|:::|:[\w-]+:|\([\w-]+\)=).*$", re.MULTILINE), ""),
+_NOT_READ = [  # MyST a reader never sees: fences, directives' names and options, labels, comments, targets, URLs
+    (re.compile(r"^[ \t]*(```+|:::+)[ \t]*(\{[\w:-]+\})?", re.MULTILINE), ""),  # a title after it is read
+    (re.compile(r"^[ \t]*(:[\w-]+:|\([\w-]+\)=).*$", re.MULTILINE), ""),
     (re.compile(r"<!--.*?-->", re.DOTALL), ""),
     (re.compile(r"\{[\w:-]+\}`([^`<]*?)\s*(<[^`]*>)?`"), r"\1"),
     (re.compile(r"\]\([^)\s]*\)"), "]"),
