@@ -9,7 +9,7 @@
   leaves the instructor-only pages out of its table of contents, takes solution code and the checks' verdicts off
   its pages and offers notebooks without solutions for download; its code cells are the instructor's, so it reuses
   those executions (_build/.jupyter_cache).
-- Lighter, cleaner output (see slim_output).
+- Lighter, cleaner output (see slim_output). A chapter's {{ reading_time }}: its words, counted at every build.
 """
 
 from __future__ import annotations
@@ -380,4 +380,5 @@ def setup(app):
     app.connect("html-page-context", fix_citation_list_role)
     app.connect("build-finished", slim_output)
     app.connect("config-inited", set_horizon_substitutions)
+    app.connect("source-read", lambda app, doc, source: source.__setitem__(0, bookdata.reading_time_text(source[0])))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -71,6 +71,50 @@ RECORD_THROUGH: str = descriptor()["record_through"]  # e.g. "2026-06"
 LAST_FULL_YEAR: int = int(descriptor()["last_full_year"])  # e.g. 2025
 RECORD_THROUGH_TEXT: str = month_text(RECORD_THROUGH)  # e.g. "June 2026"
 
+# Reading time. A chapter's record line says {{ reading_time }}; the book's Sphinx hooks write in the value below at
+# every build (reading_time_text), from the notebook's own prose, so it cannot go stale or be typed by hand.
+WORDS_PER_MINUTE = 200  # study reading of dense prose; why this rate: chapters/how_to_use.md, "Reading time"
+READING_TIME = "{{ reading_time }}"
+_NOT_READ = [  # MyST a reader never sees: fences, directives' names and options, labels, comments, targets, URLs
+    (re.compile(r"^[ \t]*(```+|:::+)[ \t]*(\{[\w:-]+\})?", re.MULTILINE), ""),  # a title after it is read
+    (re.compile(r"^[ \t]*(:[\w-]+:|\([\w-]+\)=).*$", re.MULTILINE), ""),
+    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
+    (re.compile(r"\{[\w:-]+\}`([^`<]*?)\s*(<[^`]*>)?`"), r"\1"),
+    (re.compile(r"\]\([^)\s]*\)"), "]"),
+]
+
+
+def prose_words(notebook: dict) -> int:
+    """The words a student reads on a chapter's page: its markdown cells and figure captions, without solutions,
+    code or markup. A role counts as its text (a citation or a glued number as one word)."""
+    texts = []
+    for cell in notebook["cells"]:
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            texts.append(source)
+        texts.append(cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", ""))
+    text = "\n".join(texts)
+    for pattern, replacement in _NOT_READ:
+        text = pattern.sub(replacement, text)
+    return sum(1 for token in text.split() if re.search(r"[^\W_]", token))
+
+
+def reading_minutes(words: int) -> int:
+    """Minutes to read ``words`` at WORDS_PER_MINUTE, to the nearest five (at least five)."""
+    return max(5, 5 * round(words / WORDS_PER_MINUTE / 5))
+
+
+def reading_time_text(notebook_text: str) -> str:
+    """The notebook's JSON text with READING_TIME replaced by its reading time, e.g. "about 35 minutes (7,000 words
+    at 200 words a minute)"; a text without READING_TIME is returned unchanged."""
+    if READING_TIME not in notebook_text:
+        return notebook_text
+    words = prose_words(json.loads(notebook_text))
+    shown = f"about {reading_minutes(words)} minutes ({round(words, -2):,} words at {WORDS_PER_MINUTE} words a minute)"
+    return notebook_text.replace(READING_TIME, shown)
+
 
 def resource(name: str) -> dict:
     """The descriptor entry of one dataset; a clear error if there is none."""
