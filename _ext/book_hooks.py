@@ -357,10 +357,13 @@ class TieredStyle(PlainStyle):
     """pybtex's plain style; an entry with a ``tier`` field (see references.bib) ends "Source tier: <tier>."."""
 
     def format_entry(self, label, entry, bib_data=None):
-        formatted = super().format_entry(label, entry, bib_data=bib_data)
-        if entry.fields.get("tier", "").strip():
-            formatted.text = Text(formatted.text, " ", Tag("em", f"Source tier: {entry.fields['tier'].strip()}."))
-        return formatted
+        done = self.__dict__.setdefault("formatted", {})  # sphinxcontrib-bibtex asks twice: entry, then tooltip
+        if (label, entry.key) not in done:
+            formatted = super().format_entry(label, entry, bib_data=bib_data)
+            if entry.fields.get("tier", "").strip():
+                formatted.text = Text(formatted.text, " ", Tag("em", f"Source tier: {entry.fields['tier'].strip()}."))
+            done[label, entry.key] = formatted
+        return done[label, entry.key]
 
 
 def setup(app):
