@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "chapters", "data", "_ext"]
+BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "withheld.py", "chapters", "data", "_ext"]
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 EDITION_VARIABLE = "BOOK_EDITION"  # "student" or "instructor" (the default), read by _ext/book_hooks.py
@@ -178,6 +178,8 @@ def write_without_solutions(source: Path, destination: Path) -> None:
 
 def write_handout(book: Path, handout: Path) -> None:
     """The notebooks students are given: chapters without solutions, with the data and helper they need."""
+    import withheld  # withheld.py: the verdicts the student edition leaves open
+
     if handout.exists():
         shutil.rmtree(handout)
     (handout / "chapters").mkdir(parents=True)
@@ -186,7 +188,7 @@ def write_handout(book: Path, handout: Path) -> None:
             write_without_solutions(path, handout / "chapters" / path.name)
     for path in [*(book / "chapters").glob("*.py"), *(book / "chapters").glob("*.mplstyle")]:
         shutil.copy2(path, handout / "chapters" / path.name)
-    shutil.copytree(book / "data", handout / "data")
+    withheld.copy_data(book / "data", handout / "data")  # the assessed claims' verdicts left open
     shutil.copy2(book / "references.bib", handout / "references.bib")  # the loader checks source keys
 
 
@@ -209,8 +211,7 @@ def main() -> int:
         code = subprocess.run([python, "-m", "pytest", *options.arguments], cwd=ROOT).returncode
         if code == 5:
             print("pytest collected no tests: that is a failure here, not a pass.", file=sys.stderr)
-            return 1
-        return code
+        return 1 if code == 5 else code
     return subprocess.run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "chapters"]).returncode
 
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 sys.path.insert(0, str(BOOK_ROOT))
 import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
+import withheld  # noqa: E402  (withheld.py: the verdicts the student edition leaves open)
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
@@ -65,15 +66,15 @@ def _rows_by_tier(frame, tiers: dict[str, str]) -> str:
     return "; ".join(f"{tier} {counts[tier]}" for tier in bookdata.TIERS if tier in counts)
 
 
-def datapackage_markdown(docname_depth: int) -> list[str]:
+def datapackage_markdown(env) -> list[str]:
     """MyST lines describing every resource of the data package.
 
     Each file is read through the validating loader, so a broken dataset fails the build here too,
     with the loader's message, even if no notebook uses it.
     """
-    package = bookdata.descriptor()
+    package = withheld.student_package(bookdata.descriptor(), DATA_DIR, env.config.book_edition)
     tiers = bookdata.source_tiers()
-    up = "../" * docname_depth
+    up = "../" * env.docname.count("/")
     lines: list[str] = []
     for entry in package["resources"]:
         frame = bookdata.load(entry["name"])
@@ -115,7 +116,7 @@ class DataPackageDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        content = StringList(datapackage_markdown(self.env.docname.count("/")), source="data/datapackage.json")
+        content = StringList(datapackage_markdown(self.env), source="data/datapackage.json")
         holder = nodes.section()
         holder.document = self.state.document
         nested_parse_with_titles(self.state, content, holder)
@@ -156,7 +157,7 @@ class ClaimsDirective(SphinxDirective):
 
     def run(self):
         self.env.note_dependency(str(DATA_DIR / "claims.csv"))
-        claims = bookdata.load("claims")
+        claims = withheld.student_view(bookdata.load("claims"), self.config.book_edition)
         if "table" in self.options:
             return self._ledger_table(claims)
         if "scorecard" in self.options:
@@ -342,6 +343,7 @@ def slim_output(app, exception):
     if app.config.book_edition == "student":
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
             book.write_without_solutions(path, path)
+        withheld.write_student_downloads(outdir)
 
 
 FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')

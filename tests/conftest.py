@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(CHAPTERS))
-
 sys.path.insert(0, str(ROOT))
 import book  # noqa: E402  (the README's build command: the tests build exactly as it does)
 

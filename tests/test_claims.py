@@ -176,7 +176,8 @@ def test_predictions_are_judged_against_the_latest_record(claims):
     assert stale.empty, f"predictions not re-judged against the latest record ({latest}): {list(stale['claim_id'])}"
 
 
-VERDICT_CLASS = re.compile(r"\{admonition\}\s*Verdict on (C\d+):[^\n]*\n:class:([^\n]*)")
+# A box whose verdict is open (issue 19: the claims students judge themselves) is styled `verdict verdict-open`.
+VERDICT_CLASS = re.compile(r"\{admonition\}\s*Verdict on (C\d+):(?! open)[^\n]*\n:class:([^\n]*)")
 
 
 def test_every_verdict_box_is_styled_by_its_verdict_in_the_ledger(claims):
