@@ -104,9 +104,9 @@ def planted(built_book, browser, tab, tmp_path_factory) -> dict:
     shutil.copytree(built_book, copy)
     chapter = copy / "chapters" / "02_meeting.html"  # figures and code, in a smaller page than chapter 1
     html = chapter.read_text(encoding="utf-8")
-    figures = re.findall(r'<figure[^>]*>\s*<img alt="[^"]*" src="([^"]+)"', html)
+    figures = re.findall(r'<figure[^>]*>\s*(?:<a [^>]*>)?<img alt="[^"]*" src="([^"]+)"', html)
     assert len(figures) >= 2, "chapter 2 needs two figures to plant defects in"
-    first_alt = re.search(r'(?<=<figure)[^>]*>\s*<img alt="[^"]*"', html)
+    first_alt = re.search(r'(?<=<figure)[^>]*>\s*(?:<a [^>]*>)?<img alt="[^"]*"', html)
     _plant(chapter, first_alt.group(0), re.sub(r'alt="[^"]*"', 'alt=""', first_alt.group(0)))
     _make_transparent((chapter.parent / figures[1]).resolve())
     _plant(
