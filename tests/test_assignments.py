@@ -28,6 +28,16 @@ from conftest import BUILD_CACHE, CHAPTERS, CHECK_CALL, FAILURES, HANDOUT, book 
 ASSIGNMENTS = sorted(CHAPTERS.glob("assignment_*.ipynb"))
 CHECK_LINE = re.compile(r"^(✅|⏳|❌) (\S+?)(?::| looks right)(.*)$")
 MARKER = "Reference solution"
+# A gated solution (sphinx-exercise): a cell that opens it (which may hold the solution's prose), its code cells, and a
+# cell that closes it; in the instructor edition they fold into one dropdown.
+GATE_START = re.compile(r"^(`{3,})\{solution-start\} (\S+)\n")
+GATE_END = re.compile(r"^(`{3,})\{solution-end\}\n\1\s*$")
+BARE_GATE_START = re.compile(r"^(`{3,})\{solution-start\} \S+\n(?::[^\n]*\n)*\1\s*$")
+
+
+def is_gate_marker(cell) -> bool:
+    """Whether ``cell`` only opens or closes a gated solution: it holds no solution text, so no MARKER either."""
+    return cell.cell_type == "markdown" and bool(GATE_END.match(cell.source) or BARE_GATE_START.match(cell.source))
 
 
 def executed(cache_path: Path, path: Path, by: str):
@@ -135,7 +145,7 @@ def test_solution_cells_are_marked_and_only_they_are(editions):
     path, source, _, _ = editions
     solutions = [cell for cell in source.cells if book.is_solution(cell)]
     assert solutions, f"{path.name}: no solution cells"
-    unmarked = [cell.source[:60] for cell in solutions if MARKER not in cell.source]
+    unmarked = [cell.source[:60] for cell in solutions if MARKER not in cell.source and not is_gate_marker(cell)]
     marked_elsewhere = [
         cell.source[:60] for cell in source.cells if not book.is_solution(cell) and MARKER in cell.source
     ]
@@ -144,7 +154,9 @@ def test_solution_cells_are_marked_and_only_they_are(editions):
     for cell in solutions:
         if cell.cell_type == "code":
             assert cell.source.startswith(f"# {MARKER}"), f"{path.name}: {cell.source[:60]!r}"
-            assert "hide-input" in cell.metadata["tags"], f"{path.name}: solution code shown: {cell.source[:60]!r}"
+            assert "hide-input" not in cell.metadata["tags"], (
+                f"{path.name}: solution code folded on its own, outside its solution's dropdown: {cell.source[:60]!r}"
+            )
 
 
 def test_each_reference_solution_comes_before_the_check_it_feeds(editions):

@@ -20,7 +20,7 @@ from conftest import (
     book,
     solutions_come_last,
 )
-from test_assignments import executed
+from test_assignments import GATE_END, GATE_START, executed, is_gate_marker
 
 SENTINEL = "Reference solution"
 # Issue 19: a verdict box of a claim that students judge themselves is a solution cell of its own (see withheld.py).
@@ -38,31 +38,79 @@ def test_every_solution_cell_carries_the_sentinel_and_no_other_cell_does():
             tagged = book.is_solution(cell)
             solution_cells += tagged
             if tagged and not WITHHELD_BOX.match(cell.source):
-                assert SENTINEL in cell.source, f"{path.name} cell {index}: a solution cell without '{SENTINEL}'"
+                assert SENTINEL in cell.source or is_gate_marker(cell), (
+                    f"{path.name} cell {index}: a solution cell without '{SENTINEL}'"
+                )
             else:
                 assert SENTINEL not in cell.source, f"{path.name} cell {index}: '{SENTINEL}' outside a solution cell"
-                assert "{solution}" not in cell.source, (
+                assert "{solution" not in cell.source, (
                     f"{path.name} cell {index}: a solution directive in an untagged cell"
                 )
     assert solution_cells > 0, "no solutions found: the editions test would prove nothing"
 
 
-# A {solution} directive block, closed by the fence that opened it (solutions may hold fenced code of their own).
-SOLUTION_BLOCK = re.compile(r"^(`{3,}|:{3,})\{solution\}.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+# A {solution} directive block (or a gated solution's opening or closing one), closed by the fence that opened it
+# (solutions may hold fenced code of their own).
+SOLUTION_BLOCK = re.compile(r"^(`{3,}|:{3,})\{solution(?:-start|-end)?\}.*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 SOLUTIONS_HEADING = re.compile(rf"^#+ {SENTINEL}s[ \t]*$", re.MULTILINE)
 EXERCISE_LABEL = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label: (\S+)", re.MULTILINE)
 
 
 def test_a_solution_cell_holds_nothing_but_solutions():
     """The student edition drops solution cells whole, so any other text in one (the next exercise, a rubric)
-    would silently vanish from it."""
+    would silently vanish from it. Between a gated solution's start and end, a cell's whole text is the solution's."""
     for path in _notebooks():
+        gate = False
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
-            if cell.cell_type == "markdown" and book.is_solution(cell) and not WITHHELD_BOX.match(cell.source):
+            gate = bool(GATE_START.match(cell.source)) or (gate and not GATE_END.match(cell.source))
+            withheld_box = WITHHELD_BOX.match(cell.source)
+            if cell.cell_type == "markdown" and book.is_solution(cell) and not gate and not withheld_box:
                 rest = SOLUTIONS_HEADING.sub("", SOLUTION_BLOCK.sub("", cell.source)).strip()
                 assert not rest, (
                     f"{path.name} cell {index}: the solution cell also holds {rest[:100]!r}, which the student edition loses"
                 )
+
+
+FOLDS = {"hide-input", "hide-output", "hide-cell"}  # myst-nb's folds of a cell of its own
+
+
+def test_each_solution_folds_its_prose_code_and_outputs_into_one_dropdown():
+    """One fold per solution: a {solution} dropdown, or a gated one (solution-start with `:class: dropdown` ...
+    solution-end) around every solution code cell, so that the code's outputs (the answer) fold with it; no solution
+    cell folds on its own, and every cell inside a gate is a solution cell (the student edition drops them all)."""
+    problems, solution_code = [], 0
+    for path in _notebooks():
+        gate = None  # the label of the gated solution open at this cell
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            where = f"{path.name} cell {index}"
+            tagged = book.is_solution(cell)
+            folds = FOLDS & set(cell.metadata.get("tags", []))
+            if tagged and folds:
+                problems.append(f"{where}: a solution cell with a fold of its own ({', '.join(sorted(folds))})")
+            start, end = GATE_START.match(cell.source), GATE_END.match(cell.source)
+            if cell.cell_type == "markdown" and re.match(r"^(`{3,}|:{3,})\{solution(?:-start)?\}", cell.source):
+                if not re.search(r"^:class: dropdown$", cell.source, re.MULTILINE):
+                    problems.append(f"{where}: a solution that is not a dropdown")
+            if start and not is_gate_marker(cell):
+                problems.append(f"{where}: a solution-start with text of its own, which sphinx-exercise drops")
+            if start:
+                if gate:
+                    problems.append(f"{where}: solution {start.group(2)} opens inside solution {gate}")
+                gate = start.group(2)
+            elif end:
+                if not gate:
+                    problems.append(f"{where}: a solution-end with no solution open")
+                gate = None
+            elif gate and not tagged:
+                problems.append(f"{where}: an untagged cell inside solution {gate}")
+            elif tagged and cell.cell_type == "code":
+                solution_code += 1
+                if not gate:
+                    problems.append(f"{where}: solution code outside a gated solution (its output would show)")
+        if gate:
+            problems.append(f"{path.name}: solution {gate} is never closed")
+    assert solution_code > 0, "no solution code found: the test would prove nothing"
+    assert not problems, "\n".join(problems)
 
 
 def test_student_edition_keeps_every_exercise(student_edition):
