@@ -40,7 +40,7 @@ import bookdata  # noqa: E402  (the same validating loader the notebooks use)
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
-CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")
+CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure|_evidence)?\(")
 
 
 def _coverage(frame) -> str:
