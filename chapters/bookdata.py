@@ -569,7 +569,7 @@ def _counted_words(text: str) -> list[str]:
 def _label(label: str) -> re.Pattern:
     """A label at the start of a line: 'Claim.', 'Claim:', '**Claim**', '## Claim' or 'To:' (not 'Claims ...')."""
     return re.compile(
-        r"^[ \t>#*_]*" + re.escape(label.rstrip(":")) + r"(?![\w-])[*_]*[ \t]*(?:[.:]|$)[*_]*",
+        r"^[ \t>#*_]*" + re.escape(label.rstrip(":")) + r"(?![\w-])[*_]*[ \t]*(?:[.:?–—-]|$)[*_]*",
         flags=re.MULTILINE | re.IGNORECASE,
     )
 
@@ -649,8 +649,7 @@ def _overlaps(figure, source) -> str | None:
     """What the source line ``source`` (a figure text) overlaps once ``figure`` is laid out: an axes' tick labels,
     axis labels, title, legend or plotting area; or None."""
     figure.draw_without_rendering()  # lays out the figure and its tick labels, as when it is shown
-    renderer = figure.canvas.get_renderer()
-    box = source.get_window_extent(renderer)
+    box = source.get_window_extent()
     for axes in figure.axes:
         named = [
             (f"{name} tick labels", label)
@@ -660,11 +659,11 @@ def _overlaps(figure, source) -> str | None:
         ]
         named += [("x axis label", axes.xaxis.label), ("y axis label", axes.yaxis.label), ("title", axes.title)]
         for what, text in named:
-            if text.get_visible() and text.get_text().strip() and box.overlaps(text.get_window_extent(renderer)):
+            if text.get_visible() and text.get_text().strip() and box.overlaps(text.get_window_extent()):
                 return f"the {what} ({text.get_text()!r})"
-        if axes.get_legend() and box.overlaps(axes.get_legend().get_window_extent(renderer)):
+        if axes.get_legend() and box.overlaps(axes.get_legend().get_window_extent()):
             return "the legend"
-        if box.overlaps(axes.get_window_extent(renderer)):
+        if box.overlaps(axes.get_window_extent()):
             return "the plotting area"
     return None
 
