@@ -41,7 +41,7 @@ import withheld  # noqa: E402  (withheld.py: the verdicts the student edition le
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
-CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure)?\(")
+CHECK_CALL = re.compile(r"\bbookdata\.check(?:_text|_figure|_evidence)?\(")
 
 
 def _coverage(frame) -> str:

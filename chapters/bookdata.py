@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import re
 from pathlib import Path
 
@@ -382,12 +383,18 @@ if __name__ == "__main__":
 #
 #     ✅ Q1 looks right      ⏳ Q1: not yet done      ❌ Q1: <what to look at>
 #
-# The notebook never holds the expected answer, only its *fingerprint*: the
-# sha256 of the answer rounded to `decimals` places. `check` fingerprints the
-# student's answer the same way and compares, so it can say "right" or "not yet"
-# without showing the answer. The checks give feedback; they are not a grade.
+# `check` looks at the form of an answer (a number, a word, a list, a Series or a DataFrame; its columns, row count
+# and index labels) and then at its value. The notebook does not hold the expected value, only its *fingerprint*:
+# the sha256 of the question id and the answer rounded to `decimals` places. A fingerprint hides the answer from a
+# glance at the notebook, not from trial: anyone can try values until the check says ✅ (the check is such a
+# trial), and a small whole number is found in a few tries. The question id in it only stops a look-up in a
+# published table of hashes (the sha256 of "2" is well known). The checks give feedback; they are not a grade.
+#
+# `check_evidence`, `check_text` and `check_figure` are form checks: they say whether an evidence table, a written
+# answer or a chart has the required parts; the instructor marks what the parts say.
 
 DONE, NOT_YET, WRONG = "✅", "⏳", "❌"
+FORM_ONLY = "a form check: your instructor marks the content"
 
 
 def _is_starter(answer) -> bool:
@@ -403,7 +410,7 @@ def _canonical(answer, decimals: int) -> str:
         answer = answer.tolist()
     if isinstance(answer, (list, tuple)):
         return "|".join(_canonical(value, decimals) for value in answer)
-    if answer is None or answer is pd.NA or (isinstance(answer, float) and answer != answer):
+    if answer is None or answer is pd.NA or answer is pd.NaT or (isinstance(answer, float) and answer != answer):
         return "NA"
     if isinstance(answer, bool):
         return str(answer)
@@ -421,17 +428,96 @@ def _selected(answer, columns=None, rows=None):
     return answer
 
 
-def fingerprint_of(answer, decimals: int = 1, *, columns=None, rows=None) -> str:
-    """The sha256 of ``answer`` rounded to ``decimals`` places: what the notebooks store instead of answers.
+def fingerprint_of(answer, decimals: int = 1, *, question: str = "", columns=None, rows=None) -> str:
+    """The sha256 of ``question`` and ``answer`` rounded to ``decimals`` places: what the notebooks store instead
+    of answers. It hides the answer from a glance, not from trial (see the comment above).
 
-    For a table, only the given ``columns`` and ``rows`` (index labels) count, in the order given.
+    For a table, only the given ``columns`` and ``rows`` (index labels) count, in the order given. Pass the id the
+    check is called with (``question="Q2"``): the same value has a different fingerprint in each question.
     """
     text = _canonical(_selected(answer, columns, rows), decimals)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{question}\n{text}".encode("utf-8")).hexdigest()
+
+
+KINDS = ("number", "word", "list", "Series", "DataFrame")
+
+
+def _kind_of(answer) -> str:
+    """What an answer is, in the words of the checks' messages."""
+    if isinstance(answer, pd.DataFrame):
+        return "DataFrame"
+    if isinstance(answer, pd.Series):
+        return "Series"
+    if isinstance(answer, (list, tuple, pd.Index)) or getattr(answer, "ndim", 0) == 1:
+        return "list"
+    if isinstance(answer, str):
+        return "word"
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
+        return "number"  # int, float and numpy numbers
+    return type(answer).__name__
+
+
+def _kind_problem(answer, expect: str) -> str | None:
+    """What is wrong with the kind of an answer (a DataFrame where a Series is asked for ...), or None."""
+    got = _kind_of(answer)
+    if got == expect:
+        return None
+    what = {"word": "a text", "list": "a list", "number": "a number", "Series": "a pandas Series"}.get(got)
+    if got == "DataFrame":
+        names = list(answer.columns)
+        what = (
+            f"a DataFrame with one column ({names[0]!r})" if len(names) == 1 else f"a DataFrame ({len(names)} columns)"
+        )
+    what = what or f"a {got}"
+    if expect == "Series" and got == "DataFrame" and answer.shape[1] == 1:
+        column = answer.columns[0]
+        return (
+            f"this is {what}; the question asks for a Series: take the column with table[{column!r}] (single brackets)"
+        )
+    if expect == "Series" and got == "list":
+        return (
+            f"this is {what}; the question asks for a pandas Series, whose index keeps the labels: leave out .tolist()"
+        )
+    if expect == "list" and got in ("Series", "DataFrame"):
+        return (
+            f"this is {what}; the question asks for a plain list: the labels of a Series (for example its years) are "
+            "series.index.tolist(), its values series.tolist()"
+        )
+    if expect == "number" and got in ("Series", "DataFrame") and answer.size == 1:
+        return f"this is {what} holding one value; take the number out with float(...)"
+    if expect == "word":
+        return f"this is {what}; the question asks for one word in quotes, on its own" + (
+            " (no [ ] around it)" if got == "list" else ""
+        )
+    asked = {"number": "one number", "list": "a list", "Series": "a pandas Series", "DataFrame": "a DataFrame"}[expect]
+    return f"this is {what}; the question asks for {asked}"
+
+
+_DATASETS: dict[str, pd.DataFrame] = {}
+
+
+def _datasets() -> dict[str, pd.DataFrame]:
+    """Every dataset of data/, loaded once per kernel (only when a check needs to know where an answer comes from)."""
+    if not _DATASETS:
+        _DATASETS.update({entry["name"]: load(entry["name"]) for entry in descriptor()["resources"]})
+    return _DATASETS
+
+
+def _whole_dataset(answer) -> str | None:
+    """The name of the dataset of which ``answer`` is every row (all of its columns or some), or None."""
+    if not isinstance(answer, (pd.DataFrame, pd.Series)) or len(answer) == 0:
+        return None
+    columns = list(answer.columns) if isinstance(answer, pd.DataFrame) else [answer.name]
+    for name, frame in _datasets().items():
+        if len(frame) == len(answer) and all(column in frame.columns for column in columns):
+            mine = answer.reset_index(drop=True) if isinstance(answer, pd.DataFrame) else answer.to_frame()
+            if _canonical(mine.reset_index(drop=True), 6) == _canonical(frame[columns], 6):
+                return name
+    return None
 
 
 def _form_problem(answer, columns, shape, rows) -> str | None:
-    """What is wrong with the form of a table answer (columns, shape, index labels), or None."""
+    """What is wrong with the form of a table answer (columns, emptiness, shape, index labels), or None."""
     if not isinstance(answer, (pd.DataFrame, pd.Series)):
         return f"expected a table (a pandas DataFrame or Series), got {type(answer).__name__}"
     if columns is not None:
@@ -440,10 +526,15 @@ def _form_problem(answer, columns, shape, rows) -> str | None:
         missing = [column for column in columns if column not in answer.columns]
         if missing:
             return f"missing column {', '.join(map(repr, missing))}; the table has {list(answer.columns)}"
+    if len(answer) == 0:
+        return "the table is empty (0 rows): the selection kept nothing; print the conditions on their own to see why"
     if shape is not None:
         actual = answer.shape if isinstance(answer, pd.DataFrame) else (len(answer), None)
         for want, got, axis in zip(shape, actual, ("rows", "columns")):
             if want is not None and want != got:
+                whole = _whole_dataset(answer) if axis == "rows" else None
+                if whole:
+                    return f"this is every row of the dataset {whole!r} ({got} rows); the question asks for {want}: select only those"
                 return f"expected {want} {axis}, got {got}"
     if rows is not None:
         missing = [label for label in rows if label not in answer.index]
@@ -458,6 +549,7 @@ def check(
     *,
     fingerprint: str | None = None,
     decimals: int = 1,
+    expect: str | None = None,
     columns=None,
     shape=None,
     rows=None,
@@ -466,8 +558,10 @@ def check(
 ) -> bool:
     """Print one line of feedback on ``answer`` and return True if it looks right.
 
-    fingerprint   the fingerprint of the expected answer (see fingerprint_of)
+    fingerprint   the fingerprint of the expected answer (see fingerprint_of, called with question=question_id)
     decimals      the rounding used for the fingerprint: the tolerance of the check
+    expect        what the answer must be: "number", "word", "list", "Series" or "DataFrame" (a DataFrame when
+                  `columns` are given, one word when `choices` are)
     columns       columns a table must have
     shape         (rows, columns) a table must have; None in either place means "any"
     rows          index labels a table must have (for example years)
@@ -477,8 +571,11 @@ def check(
     if _is_starter(answer):
         print(f"{NOT_YET} {question_id}: not yet done")
         return False
-    problem = None
-    if columns is not None or shape is not None or rows is not None:
+    expect = expect or ("DataFrame" if columns is not None else "word" if choices is not None else None)
+    if expect is not None and expect not in KINDS:
+        raise ValueError(f"expect must be one of {KINDS}, not {expect!r}")
+    problem = _kind_problem(answer, expect) if expect else None
+    if problem is None and (columns is not None or shape is not None or rows is not None):
         problem = _form_problem(answer, columns, shape, rows)
     if problem is None and choices is not None:
         if _canonical(answer, decimals) not in {_canonical(choice, decimals) for choice in choices}:
@@ -486,14 +583,86 @@ def check(
     if problem is None and fingerprint is not None:
         if isinstance(answer, (pd.DataFrame, pd.Series)) and answer.size == 1 and columns is None:
             problem = "this is a table holding one value; take the number out with float(...)"
-        elif fingerprint_of(answer, decimals, columns=columns, rows=rows) != fingerprint:
-            problem = f"the value does not match (compared rounded to {decimals} decimal places)"
-            problem += f". {hint}" if hint else ""
+        elif fingerprint_of(answer, decimals, question=question_id, columns=columns, rows=rows) != fingerprint:
+            whole = _whole_dataset(answer)
+            if whole:
+                problem = f"this is every row of the dataset {whole!r}; select the rows the question asks for"
+            else:
+                problem = f"the value does not match (compared rounded to {decimals} decimal places)"
+                problem += f". {hint}" if hint else ""
     if problem:
         print(f"{WRONG} {question_id}: {problem}")
         return False
     print(f"{DONE} {question_id} looks right")
     return True
+
+
+def _row_origin(row: pd.Series, keys: dict) -> str | None:
+    """The dataset of data/ that holds ``row`` (compared on the columns they share, with 'source'), or None."""
+    for name, frame in _datasets().items():
+        shared = tuple(c for c in row.index if c in frame.columns and _canonical(row[c], 6) != "NA")
+        if "source" not in shared or len(shared) < 2:
+            continue
+        if (name, shared) not in keys:
+            keys[(name, shared)] = {
+                tuple(_canonical(value, 6) for value in values)
+                for values in frame[list(shared)].itertuples(index=False)
+            }
+        if tuple(_canonical(row[c], 6) for c in shared) in keys[(name, shared)]:
+            return name
+    return None
+
+
+SMALL_DATASET = 10  # rows; a dataset this small may be the evidence as a whole
+
+
+def check_evidence(question_id: str, evidence) -> bool:
+    """Print one line of feedback on an evidence table (a form check): a DataFrame of rows taken unchanged from
+    datasets of data/ (not the claims ledger, not all of a large dataset, not empty), with each row's `source`, and
+    `confidence` wherever its dataset rates its rows."""
+    if _is_starter(evidence):
+        print(f"{NOT_YET} {question_id}: not yet done")
+        return False
+    problem = _kind_problem(evidence, "DataFrame")
+    if problem is None and len(evidence) == 0:
+        problem = "the table is empty (0 rows), so it is evidence for nothing: keep the rows your verdict rests on"
+    elif problem is None and "source" not in evidence.columns:
+        merged = [column for column in evidence.columns if str(column).startswith("source_")]
+        problem = "missing column 'source': keep it, so that a reader sees where each figure comes from"
+        if merged:
+            problem += f" (a merge renamed it to {merged}: stack the datasets' rows with pd.concat instead)"
+    elif problem is None and evidence["source"].isna().any():
+        problem = f"{int(evidence['source'].isna().sum())} rows have no source"
+    if problem is None:
+        keys: dict = {}
+        origins = [_row_origin(row, keys) for _, row in evidence.iterrows()]
+        counts = pd.Series(origins, dtype="object").value_counts()
+        unknown = [position for position, origin in enumerate(origins) if origin is None]
+        rated = [name for name in counts.index if "confidence" in _datasets()[name].columns]
+        if "claims" in counts.index:
+            problem = (
+                "these are rows of the claims ledger, which records claims and verdicts: it is not evidence. Load "
+                "the datasets that bear on your claim (candidate_datasets) and keep the rows you rely on"
+            )
+        elif unknown:
+            problem = (
+                f"row(s) at position {unknown[:5]} are not rows of any dataset in data/ (compared on the columns "
+                "they share with it, including 'source'): keep the rows as bookdata.load gives them"
+            )
+        elif len(counts) == 1 and counts.iloc[0] == len(_datasets()[counts.index[0]]) > SMALL_DATASET:
+            name = counts.index[0]
+            problem = f"this is every row of the dataset {name!r} ({counts.iloc[0]} rows): keep only the rows your verdict rests on"
+        elif rated and "confidence" not in evidence.columns:
+            problem = (
+                f"missing column 'confidence': the dataset {rated[0]!r} rates each row, and the question asks you to "
+                "keep the rating so that a reader sees how firm each figure is"
+            )
+        else:
+            found = ", ".join(f"{count} from {name!r}" for name, count in counts.items())
+            print(f"{DONE} {question_id}: the form looks right ({found}, with source); {FORM_ONLY}")
+            return True
+    print(f"{WRONG} {question_id}: {problem} ({FORM_ONLY})")
+    return False
 
 
 def _counted_words(text: str) -> list[str]:
@@ -502,28 +671,111 @@ def _counted_words(text: str) -> list[str]:
     return re.findall(r"\w[\w'’.,%-]*", body)
 
 
-def check_text(question_id: str, text, *, min_words: int = 0, max_words: int | None = None, must_include=()) -> bool:
-    """Print one line of feedback on a written answer: its length and the parts it must name."""
+def _label(label: str) -> re.Pattern:
+    """A label at the start of a line: 'Claim.', 'Claim:', '**Claim**', '## Claim' or 'To:' (not 'Claims ...')."""
+    return re.compile(
+        r"^[ \t>#*_]*" + re.escape(label.rstrip(":")) + r"(?![\w-])[*_]*[ \t]*(?:[.:?–—-]|$)[*_]*",
+        flags=re.MULTILINE | re.IGNORECASE,
+    )
+
+
+def _parts(text: str, labels) -> dict[str, str]:
+    """Each label found at the start of a line, with its content: the text up to the next label found."""
+    found = sorted((match.start(), match.end(), label) for label in labels if (match := _label(label).search(text)))
+    return {
+        label: text[end : found[index + 1][0] if index + 1 < len(found) else len(text)]
+        for index, (_, end, label) in enumerate(found)
+    }
+
+
+def _whole_words(text: str, phrase: str) -> bool:
+    """``phrase`` appears in ``text`` as whole words ('Source' is not found in 'resources'), ignoring case."""
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+def check_text(
+    question_id: str,
+    text,
+    *,
+    min_words: int = 0,
+    max_words: int | None = None,
+    parts=None,
+    ordered: bool = False,
+    must_include=(),
+) -> bool:
+    """Print one line of feedback on a written answer (a form check: its length and structure, not its content).
+
+    min_words, max_words  the length, counted up to a line that reads 'Sources'
+    parts                 {label: minimum words}: each label must start a line ('Claim.', '**Evidence**', 'To:'),
+                          followed by content of its own (the words up to the next label) of at least that length
+    ordered               the parts must come in the order given
+    must_include          phrases the text must contain as whole words (for example "Source:")
+    """
     if _is_starter(text):
         print(f"{NOT_YET} {question_id}: not yet done")
         return False
-    count = len(_counted_words(str(text)))
-    missing = [part for part in must_include if part.lower() not in str(text).lower()]
-    if count < min_words:
+    text = str(text)
+    count = len(_counted_words(text))
+    parts = dict(parts or {})
+    found = _parts(text, parts)
+    missing = [phrase for phrase in must_include if not _whole_words(text, phrase)]
+    absent = [label for label in parts if label not in found]
+    thin = [
+        (label, len(_counted_words(found[label])), least)
+        for label, least in parts.items()
+        if label in found and len(_counted_words(found[label])) < least
+    ]
+    if absent:
+        problem = (
+            f"no part labelled {', '.join(map(repr, absent))}: start a line with the label "
+            f"(for example '{absent[0]}.' or '**{absent[0]}**'), then write that part"
+        )
+    elif ordered and list(found) != list(parts):
+        problem = f"the parts are not in the order {list(parts)}"
+    elif thin:
+        problem = "; ".join(
+            f"{label!r} has {words} words of its own, write at least {least}" for label, words, least in thin
+        )
+    elif count < min_words:
         problem = f"{count} words; write at least {min_words}"
     elif max_words is not None and count > max_words:
         problem = f"{count} words; cut to at most {max_words}"
     elif missing:
         problem = f"missing {', '.join(map(repr, missing))}"
     else:
-        print(f"{DONE} {question_id} looks right ({count} words)")
+        shape = f"{len(parts)} labelled parts, {count} words" if parts else f"{count} words"
+        print(f"{DONE} {question_id}: the form looks right ({shape}); {FORM_ONLY}")
         return True
-    print(f"{WRONG} {question_id}: {problem}")
+    print(f"{WRONG} {question_id}: {problem} ({FORM_ONLY})")
     return False
 
 
+def _overlaps(figure, source) -> str | None:
+    """What the source line ``source`` (a figure text) overlaps once ``figure`` is laid out: an axes' tick labels,
+    axis labels, title, legend or plotting area; or None."""
+    figure.draw_without_rendering()  # lays out the figure and its tick labels, as when it is shown
+    box = source.get_window_extent()
+    for axes in figure.axes:
+        named = [
+            (f"{name} tick labels", label)
+            for name, axis in (("x", axes.xaxis), ("y", axes.yaxis))
+            for label, where in zip(axis.get_ticklabels(), axis.get_ticklocs())
+            if min(axis.get_view_interval()) <= where <= max(axis.get_view_interval())  # drawn ticks only
+        ]
+        named += [("x axis label", axes.xaxis.label), ("y axis label", axes.yaxis.label), ("title", axes.title)]
+        for what, text in named:
+            if text.get_visible() and text.get_text().strip() and box.overlaps(text.get_window_extent()):
+                return f"the {what} ({text.get_text()!r})"
+        if axes.get_legend() and box.overlaps(axes.get_legend().get_window_extent()):
+            return "the legend"
+        if box.overlaps(axes.get_window_extent()):
+            return "the plotting area"
+    return None
+
+
 def check_figure(question_id: str, figure, *, min_series: int = 1, legend: bool = False) -> bool:
-    """Print one line of feedback on a chart: labelled axes, enough series, a legend if asked, a source line."""
+    """Print one line of feedback on a chart (a form check): labelled axes, enough series, a legend if asked, and
+    a source line that does not overlap the axes, their tick labels or their labels."""
     if _is_starter(figure):
         print(f"{NOT_YET} {question_id}: not yet done")
         return False
@@ -534,18 +786,24 @@ def check_figure(question_id: str, figure, *, min_series: int = 1, legend: bool 
     else:
         axes = figure.axes
         series = sum(len(ax.lines) + len(ax.containers) + len(ax.collections) for ax in axes)
+        sources = [text for text in figure.texts if text.get_text().startswith("Source:")]
         if any(not ax.get_ylabel().strip() for ax in axes):
             problem = "label the y axis with what it measures and its unit (axes.set_ylabel)"
         elif series < min_series:
             problem = f"{series} data series drawn; the question asks for at least {min_series}"
         elif legend and not any(ax.get_legend() for ax in axes) and not figure.legends:
             problem = "add a legend (axes.legend()) so a reader can tell the series apart"
-        elif not any(text.get_text().startswith("Source:") for text in figure.texts):
+        elif not sources:
             problem = 'add a source line under the chart: bookdata.source_line(figure, "...")'
+        elif overlap := _overlaps(figure, sources[0]):
+            problem = (
+                f'the source line overlaps {overlap}: draw it last, with bookdata.source_line(figure, "...") '
+                "just before plt.show(), so that it sits below the axes"
+            )
         else:
             problem = None
     if problem:
-        print(f"{WRONG} {question_id}: {problem}")
+        print(f"{WRONG} {question_id}: {problem} ({FORM_ONLY})")
         return False
-    print(f"{DONE} {question_id} looks right")
+    print(f"{DONE} {question_id}: the form looks right; {FORM_ONLY}")
     return True
