@@ -73,7 +73,11 @@ def test_the_reference_solutions_pass_the_chapter_checks(path, monkeypatch):
     for (mark, question_id, message), (_, answer, options) in zip(lines, calls):
         if mark != "✅":
             fingerprint = bookdata.fingerprint_of(
-                answer, options.get("decimals", 1), columns=options.get("columns"), rows=options.get("rows")
+                answer,
+                options.get("decimals", 1),
+                question=question_id,
+                columns=options.get("columns"),
+                rows=options.get("rows"),
             )
             failing.append(f"{question_id}:{message} (the reference answer's fingerprint is {fingerprint})")
     assert not failing, f"{path.name}: the reference solutions fail these checks:\n" + "\n".join(failing)
