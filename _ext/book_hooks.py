@@ -347,10 +347,12 @@ def slim_output(app, exception):
 FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
+HORIZON = {"record_through": bookdata.RECORD_THROUGH_TEXT, "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+
+
 def set_horizon_substitutions(app, config) -> None:
     """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
-    horizon = {"record_through": bookdata.RECORD_THROUGH_TEXT, "last_full_year": str(bookdata.LAST_FULL_YEAR)}
-    config.myst_substitutions = {**config.myst_substitutions, **horizon}
+    config.myst_substitutions = {**config.myst_substitutions, **HORIZON}
 
 
 class TieredStyle(PlainStyle):
