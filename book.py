@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -153,7 +152,7 @@ def build(edition: str) -> int:
             (STUDENT / "_build" / "html").replace(HTML["student"])
             from handout import write_handout  # handout.py: the notebooks handed out in plain Markdown, their archive
 
-            archive = write_handout(ROOT, STUDENT / "notebooks", HTML["student"], cache)
+            archive = write_handout(ROOT, STUDENT / "notebooks", HTML["student"])
             print(f"Student notebooks to hand out: {STUDENT / 'notebooks'}, packed in {archive}")
         stamps[name].write_text(sources)
         print(f"\nThe {name} edition is built. Open {HTML[name] / 'index.html'} in a browser.")
@@ -171,11 +170,6 @@ def without_solutions(notebook):
 
     notebook, _ = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
     return ClearOutputPreprocessor().preprocess(notebook, {})[0]
-
-
-def write_without_solutions(source: Path, destination: Path) -> None:
-    notebook = without_solutions(json.loads(source.read_text(encoding="utf-8")))
-    destination.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:

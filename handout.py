@@ -1,8 +1,8 @@
 """The notebooks handed out to students, written so that they read well in any notebook app.
 
 The pages are written in MyST Markdown, which only Jupyter Book (or JupyterLab with jupyterlab-myst) understands.
-When the student edition is built, book.py calls write_handout. It copies every chapter and assignment without its
-solutions, with the data and helper they need, and rewrites the Markdown cells as plain Markdown:
+When the student edition is built, _ext/book_hooks.py writes the notebooks its download buttons offer with
+write_student_notebook: without solutions, and with the Markdown cells rewritten as plain Markdown:
 
     {glue:text}`key:.0f`           the value the page shows, from the build's run of the notebook (e.g. 18)
     {term}`text <Term>`            a link to the term in the published glossary
@@ -15,8 +15,9 @@ solutions, with the data and helper they need, and rewrites the Markdown cells a
 
 A role or directive with no rule here is left as it is, and a test (tests/test_handout.py) fails on it: add a rule.
 Links point at the published book (html.baseurl in _config.yml); the figure and exercise numbers and the titles are
-read from the student edition just built (its pages and objects.inv). Last, the handout is packed into ARCHIVE,
-which the student edition offers for download (chapters/how_to_use.md links it).
+read from the student edition just built (its pages and objects.inv). Then book.py calls write_handout: those
+notebooks with the data, helper and environment they need (_build/student/notebooks), and ARCHIVE, the same packed
+for download (chapters/how_to_use.md links it). publish.yml pushes the handout to STUDENT_BRANCH for Binder.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ import yaml
 
 import book
 
+STUDENT_BRANCH = (
+    "student"  # .github/workflows/publish.yml pushes the handout there; the student edition's Binder opens it
+)
 ARCHIVE = "china-russia-handout.zip"  # written at the top of the student edition's HTML
 FOLDER = "china-russia-handout"  # the folder the archive unpacks to
 ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error", "seealso"}
@@ -251,29 +255,25 @@ def quoted(title: str, content: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
-def plain_notebook(notebook, source: Path, book_info: Edition):
-    """The notebook (without solutions already) with every Markdown cell in plain Markdown."""
-    page = Page(book_info, source)
+def write_student_notebook(source: Path, destination: Path, edition: Edition) -> None:
+    """A notebook as students get it, from the download button or handed out: no solutions, plain Markdown."""
+    page = Page(edition, source)
+    notebook = book.without_solutions(json.loads(source.read_text(encoding="utf-8")))
     for cell in notebook.cells:
         if cell.cell_type == "markdown":  # a notebook file holds a cell's source as a list of lines
             cell.source = page.markdown("".join(cell.source)).splitlines(keepends=True)
-    return notebook
+    destination.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_handout(root: Path, handout: Path, html: Path, cache: Path) -> Path:
-    """The notebooks students are given (chapters and assignments without solutions, in plain Markdown, with the data,
-    helper and environment they need), and the archive of them in the built edition's HTML: its path."""
+def write_handout(root: Path, handout: Path, html: Path) -> Path:
+    """The notebooks students are given, with the data, helper and environment they need, and the archive of them in
+    the built student edition's HTML (its path). The notebooks are those its download buttons offer, which
+    _ext/book_hooks.py wrote with write_student_notebook: the chapters and assignments, without solutions."""
     if handout.exists():
         shutil.rmtree(handout)
     (handout / "chapters").mkdir(parents=True)
-    book_info = Edition(root, html, cache)
-    for path in sorted((root / "chapters").glob("*.ipynb")):
-        if f"chapters/{path.stem}" not in book.INSTRUCTOR_ONLY:
-            notebook = plain_notebook(
-                book.without_solutions(json.loads(path.read_text(encoding="utf-8"))), path, book_info
-            )
-            text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
-            (handout / "chapters" / path.name).write_text(text, encoding="utf-8")
+    for path in (html / "_sources" / "chapters").glob("*.ipynb"):
+        shutil.copy2(path, handout / "chapters" / path.name)
     for path in [*(root / "chapters").glob("*.py"), *(root / "chapters").glob("*.mplstyle")]:
         shutil.copy2(path, handout / "chapters" / path.name)
     shutil.copytree(root / "data", handout / "data")

@@ -37,6 +37,7 @@ sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 sys.path.insert(0, str(BOOK_ROOT))
 import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
+import handout  # noqa: E402  (handout.py: the notebooks students get, in plain Markdown; the branch Binder opens)
 
 LEDGER_DOC = "chapters/claims_ledger"
 SOLUTION_CLASS = f"tag_{book.SOLUTION_TAG}"  # myst-nb's class for a code cell with that tag
@@ -308,6 +309,9 @@ def configure_edition(app, config) -> None:
         student_toc.parent.mkdir(parents=True, exist_ok=True)
         student_toc.write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
         config.external_toc_path = str(student_toc)
+        # Binder opens the handout on its own branch; the repository's main branch holds the solutions
+        theme = {"repository_branch": handout.STUDENT_BRANCH, "use_repository_button": False}
+        config.html_theme_options = {**config.html_theme_options, **theme}
 
 
 def shrink_chart(path: Path) -> None:
@@ -340,8 +344,9 @@ def slim_output(app, exception):
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
         list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
+        edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
-            book.write_without_solutions(path, path)
+            handout.write_student_notebook(BOOK_ROOT / path.relative_to(outdir / "_sources"), path, edition)
 
 
 FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
