@@ -35,9 +35,8 @@ import yaml
 
 import book
 
-STUDENT_BRANCH = (
-    "student"  # .github/workflows/publish.yml pushes the handout there; the student edition's Binder opens it
-)
+sys.path[:0] = [str(book.ROOT / "chapters"), str(book.ROOT / "_ext")]  # bookdata and book_hooks, as in the build
+STUDENT_BRANCH = "student"  # publish.yml pushes the handout there; the student edition's Binder opens it
 ARCHIVE = "china-russia-handout.zip"  # written at the top of the student edition's HTML
 FOLDER = "china-russia-handout"  # the folder the archive unpacks to
 ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error", "seealso"}
@@ -69,7 +68,6 @@ class Edition:
     def __init__(self, root: Path, html: Path, cache: Path):
         self.root, self.html, self.cache = root, html, cache
         self.url = published_url(root)
-        sys.path[:0] = [str(root / "chapters"), str(root / "_ext")]  # bookdata and book_hooks, as the build has them
 
     @cached_property
     def inventory(self) -> dict:
@@ -148,13 +146,13 @@ class Edition:
 class Page:
     """One notebook's Markdown cells, rewritten as plain Markdown (see the module's docstring)."""
 
-    def __init__(self, book: Edition, source: Path):
-        self.book, self.source = book, source
-        self.docname = source.relative_to(book.root).with_suffix("").as_posix()  # chapters/01_background
+    def __init__(self, edition: Edition, source: Path):
+        self.edition, self.source = edition, source
+        self.docname = source.relative_to(edition.root).with_suffix("").as_posix()  # chapters/01_background
 
     def markdown(self, text: str) -> str:
         text = LABEL_LINE.sub("", self.directives(text))
-        text = SUBSTITUTION.sub(lambda match: str(self.book.substitutions.get(match["name"], match[0])), text)
+        text = SUBSTITUTION.sub(lambda match: str(self.edition.substitutions.get(match["name"], match[0])), text)
         return ROLE.sub(self.role, text)
 
     # ---- directives: ```{name} argument / :option: value / content / ``` ----------------------------------------
@@ -177,6 +175,8 @@ class Page:
             rendered = self.directive(opening["name"], opening["argument"].strip(), options, "\n".join(body).strip())
             output += (rendered if rendered is not None else "\n".join(lines[index : end + 1])).split("\n")
             index = end + 1
+            if index < len(lines) and lines[index].strip():  # a blank line ends the blockquote
+                output.append("")
         return "\n".join(output)
 
     def directive(self, name: str, argument: str, options: dict, content: str) -> str | None:
@@ -185,7 +185,7 @@ class Page:
         if name in ADMONITIONS:
             return quoted(f"{name.capitalize()}{': ' + argument if argument else ''}", self.directives(content))
         if name in ("exercise", "solution"):
-            title = self.book.numbers.get(options.get("label", ""), name.capitalize())
+            title = self.edition.numbers.get(options.get("label", ""), name.capitalize())
             return quoted(
                 f"{title} ({argument})" if argument and name == "exercise" else title, self.directives(content)
             )
@@ -195,12 +195,12 @@ class Page:
 
     def claims(self, options: dict) -> str:
         """The claims a ``{claims}`` directive lists, linked to the ledger (which gives their verdicts)."""
-        claims = self.book.claims
+        claims = self.edition.claims
         if "paragraph" in options:
             chosen = claims[claims["paragraph"] == int(options["paragraph"])]
         else:
             chosen = claims[claims["section"].isin([label.strip() for label in options.get("section", "").split(",")])]
-        ledger = self.book.link("chapters/claims_ledger.html")
+        ledger = self.edition.link("chapters/claims_ledger.html")
         return "\n".join(
             f"- [{claim.claim_id}]({ledger}#claim-{claim.claim_id.lower()}) ({claim.kind}): “{claim.quote}”"
             for claim in chosen.itertuples()
@@ -215,19 +215,15 @@ class Page:
         if name in ("glue", "glue:", "glue:any", "glue:text"):
             return self.glue(content)
         if name == "term":
-            return f"[{text or target}]({self.book.link(self.book.terms[target.lower()])})"
+            return f"[{text or target}]({self.edition.link(self.edition.terms[target.lower()])})"
         if name == "doc":
             docname = posixpath.normpath(posixpath.join(posixpath.dirname(self.docname), target)).lstrip("/")
-            _, _, uri, title = self.book.inventory["std:doc"][docname]
-            return f"[{text or title}]({self.book.link(uri)})"
-        if name in ("ref", "numref"):
-            _, _, uri, title = self.book.inventory["std:label"][target]
-            number = self.book.numbers.get(target, title)
-            if name == "numref":
-                words = (text or number).replace("{number}", number.split()[-1]).replace("%s", number.split()[-1])
-            else:
-                words = text or (title if title != "Exercise" else number)
-            return f"[{words}]({self.book.link(uri)})"
+            _, _, uri, title = self.edition.inventory["std:doc"][docname]
+            return f"[{text or title}]({self.edition.link(uri)})"
+        if name in ("ref", "numref"):  # a figure or an exercise by its number (Fig. 1.3), a section by its title
+            _, _, uri, title = self.edition.inventory["std:label"][target]
+            number = self.edition.numbers.get(target, title)
+            return f"[{(text or number).replace('{number}', number.split()[-1])}]({self.edition.link(uri)})"
         if name.startswith("cite"):
             return self.citation(name, content)
         return match[0]  # no rule: left as it is (the handout test names it)
@@ -238,12 +234,12 @@ class Page:
 
         notebook, _, key_and_format = content.rpartition("::")  # other.ipynb::key:.0f glues from another notebook
         key, _, spec = key_and_format.partition(":")
-        glued = self.book.glued_values(self.source.parent / notebook if notebook else self.source)
+        glued = self.edition.glued_values(self.source.parent / notebook if notebook else self.source)
         return format_plain_text(glued[key]["text/plain"], spec)
 
     def citation(self, name: str, keys: str) -> str:
-        bibliography = self.book.link("chapters/bibliography.html")
-        cited = [self.book.authors_and_years[key.strip()] for key in keys.split(",")]
+        bibliography = self.edition.link("chapters/bibliography.html")
+        cited = [self.edition.authors_and_years[key.strip()] for key in keys.split(",")]
         if name == "cite:t":  # Author (2023)
             return "; ".join(f"[{author} ({year})]({bibliography})" for author, year in cited)
         return "(" + "; ".join(f"[{author} {year}]({bibliography})" for author, year in cited) + ")"
