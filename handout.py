@@ -10,6 +10,7 @@ write_student_notebook: without solutions, and with the Markdown cells rewritten
     {cite:p}`a,b`, {cite:t}`a`     (Author 2023; Author 2024), Author (2023): links to the published bibliography
     {{ record_through }}           the substitution's value
     :::{admonition} Title          a blockquote headed **Title**; an exercise is headed **Exercise 4.3**
+    ```{exercise-start}            **Exercise 4.3** (sphinx-exercise's gated form, which spans cells; its end is left out)
     ```{claims}                    the list of claims, each linked to its row of the published claims ledger
     (label)=                       left out: a label is a target inside the book only
 
@@ -184,11 +185,14 @@ class Page:
             return quoted(argument, self.directives(content))
         if name in ADMONITIONS:
             return quoted(f"{name.capitalize()}{': ' + argument if argument else ''}", self.directives(content))
-        if name in ("exercise", "solution"):
-            title = self.edition.numbers.get(options.get("label", ""), name.capitalize())
-            return quoted(
-                f"{title} ({argument})" if argument and name == "exercise" else title, self.directives(content)
-            )
+        if name in ("exercise", "solution", "exercise-start", "solution-start"):
+            title = self.edition.numbers.get(options.get("label", ""), name.split("-")[0].capitalize())
+            title = f"{title} ({argument})" if argument and name.startswith("exercise") else title
+            if name.endswith("-start"):  # sphinx-exercise's gated form: the exercise runs on to {exercise-end}
+                return f"**{title}**"
+            return quoted(title, self.directives(content))
+        if name in ("exercise-end", "solution-end"):
+            return ""
         if name == "claims":
             return self.claims(options)
         return None  # no rule: left as it is (the handout test names it)

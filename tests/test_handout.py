@@ -126,6 +126,8 @@ def test_each_kind_of_myst_becomes_plain_markdown(student_edition):
     assert "\n\n> **Warning**\n>\n> Careful.\n\n```{unknown" in plain, "each blockquote stands apart"
     assert "```{unknown-directive}\n```" in plain, "a directive without a rule must be left for the test to find"
     assert "(a-label)=" not in plain and "{" not in plain.replace("```{unknown-directive}", "")
+    gated = page.markdown("```{exercise-start}\n:label: ex-dd-3\n```\n\nWrite code.\n\n```{exercise-end}\n```")
+    assert gated.strip() == "**Exercise 4.3**\n\nWrite code.", gated
 
 
 def _binder_links(html: Path) -> set[str]:
