@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "withheld.py", "chapters", "data", "_ext"]
+BOOK_FILES = (
+    "_config.yml _toc.yml references.bib book.py handout.py withheld.py chapters data _ext binder".split()
+)  # sources
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 EDITION_VARIABLE = "BOOK_EDITION"  # "student" or "instructor" (the default), read by _ext/book_hooks.py
@@ -151,8 +152,10 @@ def build(edition: str) -> int:
             if HTML["student"].exists():
                 shutil.rmtree(HTML["student"])
             (STUDENT / "_build" / "html").replace(HTML["student"])
-            write_handout(ROOT, STUDENT / "notebooks")
-            print(f"Student notebooks to hand out: {STUDENT / 'notebooks'}")
+            from handout import write_handout  # handout.py: the notebooks handed out in plain Markdown, their archive
+
+            archive = write_handout(ROOT, STUDENT / "notebooks", HTML["student"])
+            print(f"Student notebooks to hand out: {STUDENT / 'notebooks'}, packed in {archive}")
         stamps[name].write_text(sources)
         print(f"\nThe {name} edition is built. Open {HTML[name] / 'index.html'} in a browser.")
     return max(codes.values())
@@ -169,27 +172,6 @@ def without_solutions(notebook):
 
     notebook, _ = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
     return ClearOutputPreprocessor().preprocess(notebook, {})[0]
-
-
-def write_without_solutions(source: Path, destination: Path) -> None:
-    notebook = without_solutions(json.loads(source.read_text(encoding="utf-8")))
-    destination.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def write_handout(book: Path, handout: Path) -> None:
-    """The notebooks students are given: chapters without solutions, with the data and helper they need."""
-    import withheld  # withheld.py: the verdicts the student edition leaves open
-
-    if handout.exists():
-        shutil.rmtree(handout)
-    (handout / "chapters").mkdir(parents=True)
-    for path in sorted((book / "chapters").glob("*.ipynb")):
-        if f"chapters/{path.stem}" not in INSTRUCTOR_ONLY:
-            write_without_solutions(path, handout / "chapters" / path.name)
-    for path in [*(book / "chapters").glob("*.py"), *(book / "chapters").glob("*.mplstyle")]:
-        shutil.copy2(path, handout / "chapters" / path.name)
-    withheld.copy_data(book / "data", handout / "data")  # the assessed claims' verdicts left open
-    shutil.copy2(book / "references.bib", handout / "references.bib")  # the loader checks source keys
 
 
 def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:

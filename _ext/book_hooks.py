@@ -37,6 +37,7 @@ sys.path.insert(0, str(BOOK_ROOT / "chapters"))
 sys.path.insert(0, str(BOOK_ROOT))
 import book  # noqa: E402  (book.py: the solution tag, the instructor-only pages, nbconvert staging)
 import bookdata  # noqa: E402  (the same validating loader the notebooks use)
+import handout  # noqa: E402  (handout.py: the notebooks students get, in plain Markdown; the branch Binder opens)
 import withheld  # noqa: E402  (withheld.py: the verdicts the student edition leaves open)
 
 LEDGER_DOC = "chapters/claims_ledger"
@@ -309,6 +310,9 @@ def configure_edition(app, config) -> None:
         student_toc.parent.mkdir(parents=True, exist_ok=True)
         student_toc.write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
         config.external_toc_path = str(student_toc)
+        # Binder opens the handout on its own branch; the repository's main branch holds the solutions
+        theme = {"repository_branch": handout.STUDENT_BRANCH, "use_repository_button": False}
+        config.html_theme_options = {**config.html_theme_options, **theme}
 
 
 def shrink_chart(path: Path) -> None:
@@ -341,18 +345,21 @@ def slim_output(app, exception):
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
         list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
+        edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
-            book.write_without_solutions(path, path)
+            handout.write_student_notebook(BOOK_ROOT / path.relative_to(outdir / "_sources"), path, edition)
         withheld.write_student_downloads(outdir)
 
 
 FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
+HORIZON = {"record_through": bookdata.RECORD_THROUGH_TEXT, "last_full_year": str(bookdata.LAST_FULL_YEAR)}
+
+
 def set_horizon_substitutions(app, config) -> None:
     """Pages write {{ record_through }} and {{ last_full_year }}: the horizon set once in data/datapackage.json."""
-    horizon = {"record_through": bookdata.RECORD_THROUGH_TEXT, "last_full_year": str(bookdata.LAST_FULL_YEAR)}
-    config.myst_substitutions = {**config.myst_substitutions, **horizon}
+    config.myst_substitutions = {**config.myst_substitutions, **HORIZON}
 
 
 class TieredStyle(PlainStyle):

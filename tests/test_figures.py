@@ -62,7 +62,8 @@ def test_default_figure_passes_the_readability_check():
 def _chart_images(page_html: str) -> list[tuple[str, str]]:
     """(img tag, the link around it or "") for every chart of a page."""
     return re.findall(
-        r'(<a [^>]*class="[^"]*image-reference[^"]*"[^>]*>)?\s*(<img [^>]*src="[./]*_images/[^"]*\.png"[^>]*>)', page_html
+        r'(<a [^>]*class="[^"]*image-reference[^"]*"[^>]*>)?\s*(<img [^>]*src="[./]*_images/[^"]*\.png"[^>]*>)',
+        page_html,
     )
 
 
