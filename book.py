@@ -124,8 +124,8 @@ def build(edition: str) -> int:
         print(f"Nothing changed since the last build of the {name} edition: {HTML[name]} is up to date.")
     if not stale:
         return 0
-    for name in stale:
-        stamps[name].parent.mkdir(parents=True, exist_ok=True)
+    for name in stale:  # Sphinx leaves stray files (an earlier failure's error reports, with solution code) in place
+        shutil.rmtree((ROOT if name == "instructor" else STUDENT) / "_build" / "html", ignore_errors=True)
         stamps[name].unlink(missing_ok=True)
 
     cache = ROOT / "_build" / ".jupyter_cache"

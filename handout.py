@@ -259,7 +259,10 @@ def quoted(title: str, content: str) -> str:
 def write_student_notebook(source: Path, destination: Path, edition: Edition) -> None:
     """A notebook as students get it, from the download button or handed out: no solutions, plain Markdown."""
     page = Page(edition, source)
-    notebook = book.without_solutions(json.loads(source.read_text(encoding="utf-8")))
+    import bookdata  # the chapters' reading time, which the pages fill in at build time too
+
+    text = bookdata.reading_time_text(source.read_text(encoding="utf-8"))
+    notebook = book.without_solutions(json.loads(text))
     for cell in notebook.cells:
         if cell.cell_type == "markdown":  # a notebook file holds a cell's source as a list of lines
             cell.source = page.markdown("".join(cell.source)).splitlines(keepends=True)
