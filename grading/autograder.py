@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,8 @@ OUTPUT = ROOT / "_build" / "autograder"
 ASSIGNMENTS = sorted((ROOT / "chapters").glob("assignment_*.ipynb"))
 sys.path.insert(0, str(ROOT))
 import book  # noqa: E402  (the environment, and which cells are solutions)
+
+CONFIG = {"show_hidden": True}  # Gradescope shows each question's result to students once the grades are published
 
 TEST_FILE = '''"""{question} of {notebook}: `{variable}` matches the reference solution to {decimals} decimal places."""
 
@@ -108,11 +111,20 @@ def build(path: Path) -> Path:
     shutil.copytree(ROOT / "data", source / "data")
     shutil.copy2(ROOT / "references.bib", source / "references.bib")
     shutil.copy2(ROOT / "binder" / "requirements.txt", source / "requirements.txt")
+    (source / "otter_config.json").write_text(json.dumps(CONFIG, indent=1) + "\n", encoding="utf-8")
     python = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
     otter = Path(sys.executable).with_name("otter.exe" if sys.platform == "win32" else "otter")
     files = ["bookdata", "data", "references.bib", "reference.py", "reference_solution.py"]
     command = [otter, "generate", "--tests-dir", "tests", "--output-path", folder / "autograder.zip"]
-    command += ["--requirements", "requirements.txt", "--no-config", "--no-environment", "--python-version", python]
+    command += [
+        "--requirements",
+        "requirements.txt",
+        "--config",
+        "otter_config.json",
+        "--no-environment",
+        "--python-version",
+        python,
+    ]
     subprocess.run([*map(str, command), *files], cwd=source, check=True)
     graded = ", ".join(f"{question} ({variable})" for _, question, variable, _ in questions)
     print(
