@@ -35,7 +35,7 @@ import book  # noqa: E402  (the environment, and which cells are solutions)
 
 CONFIG = {"show_hidden": True}  # Gradescope shows each question's result to students once the grades are published
 
-TEST_FILE = '''"""{question} of {notebook}: `{variable}` matches the reference solution to {decimals} decimal places."""
+TEST_FILE = '''"""{question} of {notebook}: `{variable}` matches the reference solution (decimals={decimals}, as its check)."""
 
 from otter.test_files import test_case
 
@@ -115,21 +115,11 @@ def build(path: Path) -> Path:
     python = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
     otter = Path(sys.executable).with_name("otter.exe" if sys.platform == "win32" else "otter")
     files = ["bookdata", "data", "references.bib", "reference.py", "reference_solution.py"]
-    command = [otter, "generate", "--tests-dir", "tests", "--output-path", folder / "autograder.zip"]
-    command += [
-        "--requirements",
-        "requirements.txt",
-        "--config",
-        "otter_config.json",
-        "--no-environment",
-        "--python-version",
-        python,
-    ]
-    subprocess.run([*map(str, command), *files], cwd=source, check=True)
+    options = ["--tests-dir", "tests", "--output-path", folder / "autograder.zip", "--config", "otter_config.json"]
+    options += ["--requirements", "requirements.txt", "--no-environment", "--python-version", python]
+    subprocess.run([str(otter), "generate", *map(str, options), *files], cwd=source, check=True)
     graded = ", ".join(f"{question} ({variable})" for _, question, variable, _ in questions)
-    print(
-        f"{(folder / 'autograder.zip').relative_to(ROOT)}: {len(questions)} coded questions, one point each: {graded}"
-    )
+    print(f"{folder.relative_to(ROOT) / 'autograder.zip'}: {len(questions)} coded questions, 1 point each: {graded}")
     return folder / "autograder.zip"
 
 

@@ -31,7 +31,7 @@ def otter_run(autograder: Path, notebook: Path, output: Path) -> list[dict]:
     """The scored tests of `otter run` on one notebook."""
     output.mkdir(parents=True)
     command = [Path(sys.executable).with_name("otter"), "run", "--no-logo", "-a", autograder, "-o", output, notebook]
-    run = subprocess.run(command, env={**os.environ, **OFFLINE}, capture_output=True, text=True)
+    run = subprocess.run(command, env={**os.environ, **OFFLINE}, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"otter run failed on {notebook}:\n{run.stdout[-2000:]}{run.stderr[-2000:]}"
     return [test for test in json.loads((output / "results.json").read_text())["tests"] if "max_score" in test]
 
