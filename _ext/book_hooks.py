@@ -316,7 +316,7 @@ def configure_edition(app, config) -> None:
 
 
 def shrink_chart(path: Path) -> None:
-    """An opaque chart saved with a 256-colour palette, if that is smaller: about a third of the weight, unseen."""
+    """An opaque chart saved with a 128-colour palette, if that is smaller: a third of the weight or less, unseen."""
     from PIL import Image
 
     with Image.open(path) as image:
@@ -324,7 +324,7 @@ def shrink_chart(path: Path) -> None:
     if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
         return  # shrunk already, or transparent (left so, for the dark-theme test to see)
     smaller = path.with_suffix(".tmp.png")
-    image.convert("RGB").quantize(256, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(smaller, optimize=True)
+    image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(smaller, optimize=True)
     if smaller.stat().st_size < path.stat().st_size:
         smaller.replace(path)
     else:

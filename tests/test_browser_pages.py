@@ -1,4 +1,5 @@
-"""Every page of the built book in a real browser, in the light and the dark theme.
+"""Every page of the book as readers get it (the student edition; the instructor-only pages in the instructor
+edition) in a real browser, in the light and the dark theme.
 
 Each page loads cleanly (no console or page errors, no failed requests, within its weight budget), its images
 are described and highlighted code keeps its contrast. The reader's theme button switches it to dark: figures
@@ -26,7 +27,7 @@ from browser import (
     page_url,
     switch_theme,
 )
-from conftest import toc_files
+from conftest import book, toc_files
 
 pytestmark = pytest.mark.browser  # drives headless Chromium: deselect with -m "not browser"
 
@@ -52,8 +53,11 @@ def _serious(violations: list[dict]) -> list[str]:
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_is_clean_described_and_accessible_in_light_and_dark_themes(browser, tab, site, checked_looks, name):
-    loaded = LoadedPage(browser, page_url(site, name), tab=tab)
+def test_page_is_clean_described_and_accessible_in_light_and_dark_themes(
+    browser, tab, site, student_site, checked_looks, name
+):
+    # Readers get the student edition (the one published); the instructor-only pages are checked in theirs.
+    loaded = LoadedPage(browser, page_url(site if name in book.INSTRUCTOR_ONLY else student_site, name), tab=tab)
     try:
         # Read before axe-core runs: its CSS preloading requests an @import at a wrong URL (a 404 of its own).
         problems = loaded.problems + image_problems(loaded.page) + code_contrast_problems(loaded.page)
