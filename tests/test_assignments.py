@@ -454,7 +454,7 @@ def test_a1_q5_a_series_for_a_list_of_years_is_named_as_such(capsys):
 
 
 def test_a1_q2_the_whole_ledger_or_an_empty_selection_is_named(capsys, ledger):
-    columns = ["claim_id", "quote", "verdict", "section"]
+    columns = ["claim_id", "paragraph", "quote", "section"]
     passed, line = feedback(capsys, A1, "Q2", ledger[columns])
     assert not passed and "every row of the dataset 'claims'" in line, line
     passed, line = feedback(capsys, A1, "Q2", ledger.loc[ledger["kind"] == "Fact", columns])
