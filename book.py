@@ -126,6 +126,7 @@ def build(edition: str) -> int:
         return 0
     for name in stale:  # Sphinx leaves stray files (an earlier failure's error reports, with solution code) in place
         shutil.rmtree((ROOT if name == "instructor" else STUDENT) / "_build" / "html", ignore_errors=True)
+        stamps[name].parent.mkdir(parents=True, exist_ok=True)
         stamps[name].unlink(missing_ok=True)
 
     cache = ROOT / "_build" / ".jupyter_cache"
