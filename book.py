@@ -2,8 +2,8 @@
 """Build, test or open the book. Needs only Python 3.11+; it makes its own virtual environment (.venv).
 
     python3 book.py build                        # student edition: _build/student/html, and _build/student/notebooks
-    python3 book.py build --edition instructor   # instructor edition (solutions collapsed): _build/html
-    python3 book.py build --edition both         # both
+    python3 book.py build --edition instructor   # instructor edition (solutions collapsed): _build/html; or both
+    python3 book.py pdf                          # the edition as a PDF in _build/ (--edition as for build)
     python3 book.py test                         # the whole test suite (pytest; arguments after -- go to pytest)
     python3 book.py lab                          # JupyterLab in chapters/
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "chapters", "data", "_ext"]
+BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "book.py", "pdf.py", "chapters", "data", "_ext"]
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 EDITION_VARIABLE = "BOOK_EDITION"  # "student" or "instructor" (the default), read by _ext/book_hooks.py
@@ -192,7 +192,7 @@ def write_handout(book: Path, handout: Path) -> None:
 
 def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("task", choices=["build", "test", "lab"])
+    parser.add_argument("task", choices=["build", "pdf", "test", "lab"])
     parser.add_argument("--edition", choices=["student", "instructor", "both"], default="student")
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --)")
     return parser.parse_args(arguments)
@@ -205,6 +205,8 @@ def main() -> int:
         sys.exit(subprocess.run([python, Path(__file__).resolve(), *sys.argv[1:]]).returncode)
     if options.task == "build":
         return build(options.edition)
+    if options.task == "pdf":
+        return __import__("pdf").build_pdf(options.edition)  # pdf.py: the single page, printed by Chromium
     if options.task == "test":
         code = subprocess.run([python, "-m", "pytest", *options.arguments], cwd=ROOT).returncode
         if code == 5:
