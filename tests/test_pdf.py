@@ -21,7 +21,7 @@ import pypdf
 import pytest
 
 import bookdata
-import pdf  # noqa: E402, I001  (top level, on the path through conftest)
+import pdf
 from browser import ARTIFACTS as ALL_ARTIFACTS
 from browser import CHROMIUM
 from conftest import CHAPTERS, ROOT, book
