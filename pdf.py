@@ -139,7 +139,9 @@ OVERFLOWING = """() => {
     || (node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).overflowX !== 'visible')
     || (node.tagName === 'PRE' && node.scrollWidth > node.clientWidth + 1));
   const clipped = (node) => node && (getComputedStyle(node).clip !== 'auto' || clipped(node.parentElement));
-  return [...document.querySelectorAll('main.print-book *')].filter((node) => past(node) && !clipped(node))
+  const boxes = 'pre, table, img, svg, figure, p, li, dt, dd, h1, h2, h3, h4, .highlight, .cell_output, .admonition';
+  return [...document.querySelector('main.print-book').querySelectorAll(boxes)]
+    .filter((node) => past(node) && !clipped(node))
     .slice(0, 20).map((node) => `${node.tagName}.${node.className}: ${node.textContent.trim().slice(0, 80)}`);
 }"""
 A4_TEXT_WIDTH = {"width": round((210 - 2 * 16) / 25.4 * 96), "height": 1000}  # CSS pixels between the margins
