@@ -39,25 +39,24 @@ def single_page(edition: str) -> Path:
 
 
 def setup(app) -> None:
-    """A Sphinx extension (_config.yml): the print style, folded code in the single page, no MathJax on pages
+    """A Sphinx extension (_config.yml): the print style, folded code in the single page, no MathJax on a page
     without math."""
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
 
     app.add_css_file("print.css", media="print")
     # myst-nb draws folded code cells for builders of the html format; sphinx-exercise registers nodes for
-    # singlehtml by name, after which Sphinx no longer falls back to the html visitors: name myst-nb's as well.
+    # singlehtml by name, after which Sphinx no longer falls back to the html visitors: name myst-nb's as well
+    # (myst_nb.sphinx_ is where myst-nb's own extension imports them from; not documented, but not private).
     app.add_node(HideCodeCellNode, override=True, singlehtml=(visit_HideCellInput, depart_HideCellInput))
     app.connect("html-page-context", no_mathjax_without_math)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def no_mathjax_without_math(app, pagename, templatename, context, doctree) -> None:
-    """myst-nb asks for MathJax on every page (from a CDN); a page without equations, here all, loads none."""
-    if app.builder.name == "singlehtml":
-        math = any(app.env.get_domain("math").has_equations(name) for name in app.env.found_docs)
-    else:
-        math = app.env.get_domain("math").has_equations(pagename)
-    if not math and context.get("script_files"):
+    """Jupyter Book asks for MathJax (from a CDN) on the single page whether or not it has equations (Sphinx's
+    "always" assets policy); a page without equations, and the book has none, loads none. For the single page,
+    Sphinx's math domain looks through the documents it includes."""
+    if not app.env.get_domain("math").has_equations(pagename) and context.get("script_files"):
         context["script_files"] = [js for js in context["script_files"] if "mathjax" not in str(js).lower()]
 
 
