@@ -250,18 +250,24 @@ def test_the_student_pdf_holds_no_solution_and_the_instructor_pdf_prints_them(te
 
 def test_the_student_pdf_gives_no_withheld_verdict(texts):
     """The claims students judge themselves (the `assessed_in` column of data/claims.csv, when it exists: issue 19)
-    are printed without their verdicts: no claim id followed, before the next claim's id, by its verdict."""
+    print without their verdicts in the student PDF, and with them in the instructor's: no claim id followed, before
+    the next claim's id, by its verdict."""
     claims = bookdata.load("claims")
     column = next((name for name in ("assessed_in", "assessed") if name in claims.columns), None)
     if column is None:
         pytest.skip("data/claims.csv has no assessed claims yet (issue 19): no verdict is withheld")
-    text = " ".join(texts["student"].split())
-    given = [
-        claim.claim_id
-        for claim in claims[claims[column].notna() & (claims[column].astype(str) != "")].itertuples()
-        if re.search(rf"\b{claim.claim_id}\b(?:(?!\bC\d\d\b).){{0,300}}?(?<![\w-])(?<!partly ){claim.verdict}\b", text)
-    ]
-    assert not given, f"the student PDF gives the verdicts of assessed claims: {given}"
+    assessed = claims[claims[column].notna() & (claims[column].astype(str) != "")]
+    given = {}
+    for edition, text in texts.items():
+        text = " ".join(text.split())
+        verdict = r"\b{}\b(?:(?!\bC\d\d\b).){{0,300}}?(?<![\w-])(?<!partly ){}\b"
+        given[edition] = [
+            claim.claim_id
+            for claim in assessed.itertuples()
+            if re.search(verdict.format(claim.claim_id, claim.verdict), text)
+        ]
+    assert not given["student"], f"the student PDF gives the verdicts of assessed claims: {given['student']}"
+    assert len(given["instructor"]) == len(assessed), f"the instructor PDF gives only these verdicts: {given}"
 
 
 def test_pages_with_chapter_one_s_first_figure_and_a_code_cell_are_saved_as_images(printed, pages, page_texts):
