@@ -121,6 +121,14 @@ PRINT_SCRIPT = """(facts) => {
   main.className = 'print-book';
   main.append(article);
   document.body.replaceChildren(main);  // the theme's header, sidebars and footers are for screens
+  // Links within the book point at the root document (chapters/index.html): here they lead within the page.
+  // A link to another local file (a dataset to download) leads nowhere from a PDF: its text stays, unlinked.
+  for (const link of document.querySelectorAll('a[href]')) {
+    const url = new URL(link.href);
+    if (url.protocol !== 'file:') continue;
+    if (url.pathname.endsWith('/chapters/index.html') && url.hash) link.setAttribute('href', url.hash);
+    else if (!link.getAttribute('href').startsWith('#')) link.removeAttribute('href');
+  }
   // Folded code stays folded (print.css hides its toggle); solutions, code and prose, print open.
   for (const details of document.querySelectorAll('details:not(.hide), .tag_solution details')) details.open = true;
   for (const folded of document.querySelectorAll('.toggle-hidden')) folded.classList.remove('toggle-hidden');

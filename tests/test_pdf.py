@@ -146,6 +146,19 @@ def test_each_edition_has_a_title_page_contents_page_numbers_and_bookmarks(print
         assert not missing, f"{path.name}: no bookmark for {missing}"
 
 
+def test_links_lead_within_the_pdf_or_to_the_web(printed):
+    """Cross-references, citations and the contents are links within the PDF; no link points at a local file."""
+    for path in printed.values():
+        kinds = {}
+        for page in pypdf.PdfReader(path).pages:
+            for link in (annotation.get_object() for annotation in page.get("/Annots") or []):
+                action = link.get("/A")
+                kind = "within" if action is None else str(action.get_object().get("/URI", "")).split(":")[0]
+                kinds[kind] = kinds.get(kind, 0) + 1
+        assert kinds.get("within", 0) > 1000 and kinds.get("https", 0) > 500, f"{path.name}: links {kinds}"
+        assert not set(kinds) - {"within", "https", "http", "mailto"}, f"{path.name}: links {kinds}"
+
+
 def test_every_chapter_title_and_figure_number_is_printed(texts, pages):
     for edition, text in texts.items():
         flat, page = _flat(text), pages[edition]
