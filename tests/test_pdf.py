@@ -26,6 +26,7 @@ from browser import ARTIFACTS as ALL_ARTIFACTS
 from browser import CHROMIUM
 from conftest import CHAPTERS, ROOT, book
 
+pytestmark = pytest.mark.browser  # Chromium prints the PDFs
 ARTIFACTS = ALL_ARTIFACTS / "pdf"
 EDITIONS = ("instructor", "student")
 SAMPLES = ["人民币", "习近平", "Владимир Путин", "рубль", "СПФС"]  # the glossary's names and terms in their own script
