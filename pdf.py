@@ -201,9 +201,23 @@ def print_to_pdf(html: Path, pdf: Path, facts: dict) -> list[str]:
     return problems
 
 
+def missing_tools() -> list[str]:
+    """What the printing needs beyond Python's packages: Chromium, and a font with Chinese characters."""
+    sys.path.insert(0, str(book.ROOT / "tests"))
+    from browser import CHROMIUM
+
+    missing = [] if Path(CHROMIUM).exists() else ["Chromium (Debian: apt-get install chromium-headless-shell)"]
+    if shutil.which("fc-list") and not subprocess.run(["fc-list", ":lang=zh"], capture_output=True).stdout.strip():
+        missing.append("a CJK font (Debian: apt-get install fonts-wqy-microhei)")  # (fontconfig's systems)
+    return missing
+
+
 def build_pdf(edition: str) -> int:
     """The edition's PDF (or both): the HTML build, the single page, printed. Skipped when no source changed."""
     editions = ["instructor", "student"] if edition == "both" else [edition]
+    if missing_tools():
+        print("book.py pdf needs", " and ".join(missing_tools()), file=sys.stderr)
+        return 1
     code = book.build(edition)
     if code:
         return code

@@ -23,7 +23,6 @@ import pytest
 import bookdata
 import pdf
 from browser import ARTIFACTS as ALL_ARTIFACTS
-from browser import CHROMIUM
 from conftest import CHAPTERS, ROOT, book
 
 pytestmark = pytest.mark.browser  # Chromium prints the PDFs
@@ -37,11 +36,11 @@ FIGURE_NUMBER = re.compile(r"Fig\. \d+(?:\.\d+)?")
 def printed(both_editions) -> dict[str, Path]:
     """Both editions' PDFs, printed once (book.py pdf in a process of its own: the browser tests' Playwright may
     be running in this one). The seconds it took go to test-artifacts/pdf/timing.json."""
-    for tool, package in ((CHROMIUM, "chromium-headless-shell"), ("pdftotext", "poppler-utils")):
-        if not shutil.which(tool):
-            if os.environ.get("CI"):
-                pytest.fail(f"{tool} is missing: the PDF tests need it in CI (apt-get install {package})")
-            pytest.skip(f"{tool} is not installed (apt-get install {package}): the PDF tests are skipped")
+    missing = pdf.missing_tools() + ([] if shutil.which("pdftotext") else ["poppler (apt-get install poppler-utils)"])
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"the PDF tests need {' and '.join(missing)}")
+    if missing:
+        pytest.skip(f"the PDF tests are skipped: they need {' and '.join(missing)}")
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, ROOT / "book.py", "pdf", "--edition", "both"], capture_output=True, text=True
@@ -211,22 +210,13 @@ def test_an_overlong_code_line_is_caught_once_the_print_style_is_removed(printed
     assert found == {"with": (True, False), "without": (False, True)}, f"the planted line: {found}"
 
 
-def test_every_font_is_embedded(printed):
+def test_every_font_is_embedded_a_cjk_font_among_them(printed):
     for path in printed.values():
-        missing = set()
-        for page in pypdf.PdfReader(path).pages:
-            for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
-                font = font.get_object()
-                parts = [font, *(part.get_object() for part in font.get("/DescendantFonts", []))]
-                files = [
-                    key
-                    for part in parts
-                    for key in ("/FontFile", "/FontFile2", "/FontFile3")
-                    if key in part.get("/FontDescriptor", {})
-                ]
-                if font.get("/Subtype") != "/Type3" and not files:
-                    missing.add(str(font.get("/BaseFont")))
-        assert not missing, f"{path.name}: fonts not embedded: {sorted(missing)}"
+        fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True, check=True).stdout
+        rows = [line.split() for line in fonts.splitlines()[2:]]  # name, type, encoding, emb, sub, uni, object id
+        assert len(rows) >= 5, f"{path.name}: pdffonts found too few fonts:\n{fonts}"
+        assert all(row[-5] == "yes" for row in rows), f"{path.name}: fonts not embedded:\n{fonts}"
+        assert re.search(r"WenQuanYi|CJK|SourceHan|DroidSansFallback", fonts), f"{path.name}: no CJK font:\n{fonts}"
 
 
 def test_chinese_and_cyrillic_names_print_as_text(texts):
