@@ -215,8 +215,9 @@ def missing_tools() -> list[str]:
 def build_pdf(edition: str) -> int:
     """The edition's PDF (or both): the HTML build, the single page, printed. Skipped when no source changed."""
     editions = ["instructor", "student"] if edition == "both" else [edition]
-    if missing_tools():
-        print("book.py pdf needs", " and ".join(missing_tools()), file=sys.stderr)
+    missing = missing_tools()
+    if missing:
+        print("book.py pdf needs", " and ".join(missing), file=sys.stderr)
         return 1
     code = book.build(edition)
     if code:
