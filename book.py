@@ -2,8 +2,8 @@
 """Build, test or open the book. Needs only Python 3.11+; it makes its own virtual environment (.venv).
 
     python3 book.py build                        # student edition: _build/student/html, and _build/student/notebooks
-    python3 book.py build --edition instructor   # instructor edition (solutions collapsed): _build/html
-    python3 book.py build --edition both         # both
+    python3 book.py build --edition instructor   # instructor edition (solutions collapsed): _build/html; or both
+    python3 book.py pdf                          # the edition as a PDF in _build/ (--edition as for build)
     python3 book.py test                         # the whole test suite (pytest; arguments after -- go to pytest)
     python3 book.py lab                          # JupyterLab in chapters/
 
@@ -26,9 +26,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
-BOOK_FILES = (
-    "_config.yml _toc.yml references.bib book.py handout.py withheld.py chapters data _ext binder".split()
-)  # sources
+BOOK_FILES = "_config.yml _toc.yml references.bib book.py handout.py withheld.py pdf.py chapters data _ext binder"
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 EDITION_VARIABLE = "BOOK_EDITION"  # "student" or "instructor" (the default), read by _ext/book_hooks.py
@@ -106,8 +104,8 @@ def jupyter_book_command(book: Path, output: Path) -> list[str]:
 
 def sources_fingerprint() -> str:
     """Everything the HTML is made from: the book's files, the packages and this script."""
-    paths = [ROOT / name for name in BOOK_FILES if (ROOT / name).is_file()]
-    for folder in [ROOT / name for name in BOOK_FILES if (ROOT / name).is_dir()]:
+    paths = [ROOT / name for name in BOOK_FILES.split() if (ROOT / name).is_file()]
+    for folder in [ROOT / name for name in BOOK_FILES.split() if (ROOT / name).is_dir()]:
         paths += sorted(path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     return fingerprint([*paths, REQUIREMENTS], ROOT)
 
@@ -177,7 +175,7 @@ def without_solutions(notebook):
 
 def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("task", choices=["build", "test", "lab"])
+    parser.add_argument("task", choices=["build", "pdf", "test", "lab"])
     parser.add_argument("--edition", choices=["student", "instructor", "both"], default="student")
     parser.add_argument("arguments", nargs="*", help="test: extra arguments for pytest (after --)")
     return parser.parse_args(arguments)
@@ -190,6 +188,8 @@ def main() -> int:
         sys.exit(subprocess.run([python, Path(__file__).resolve(), *sys.argv[1:]]).returncode)
     if options.task == "build":
         return build(options.edition)
+    if options.task == "pdf":
+        return __import__("pdf").build_pdf(options.edition)  # pdf.py: the single page, printed by Chromium
     if options.task == "test":
         code = subprocess.run([python, "-m", "pytest", *options.arguments], cwd=ROOT).returncode
         if code == 5:

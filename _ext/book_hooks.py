@@ -333,7 +333,7 @@ def shrink_chart(path: Path) -> None:
 
 def slim_output(app, exception):
     """Leave out what readers' browsers would download for nothing; in the student edition, solutions."""
-    if exception or app.builder.format != "html":
+    if exception or app.builder.name != "html":  # not the single page of the PDF: it is read once, locally
         return
     outdir = Path(app.outdir)
     for path in [*outdir.glob("_static/**/*.map"), outdir / "_static" / "scripts" / "fontawesome.js"]:

@@ -26,6 +26,7 @@ BUILD_AND_TEST_TOOLS = {
     "ruff",
     "jupyter-cache",
     "filelock",
+    "pypdf",
 }
 
 
@@ -40,7 +41,7 @@ def _runs(workflow: dict) -> str:
 
 
 def _readme_commands() -> set[str]:
-    return set(re.findall(r"python3 book\.py (?:build|test)", (ROOT / "README.md").read_text(encoding="utf-8")))
+    return set(re.findall(r"python3 book\.py (?:build|test|pdf)", (ROOT / "README.md").read_text(encoding="utf-8")))
 
 
 def test_the_default_build_is_the_student_edition():
@@ -49,7 +50,9 @@ def test_the_default_build_is_the_student_edition():
 
 
 def test_every_workflow_parses_and_the_readme_names_the_commands_they_run():
-    assert {"python3 book.py build", "python3 book.py test"} <= _readme_commands()
+    assert {"python3 book.py build", "python3 book.py test", "python3 book.py pdf"} <= _readme_commands()
+    for installer in (ROOT / ".ci" / "run", WORKFLOWS / "tests.yml"):  # the README's font, and the page images'
+        assert {"fonts-wqy-microhei", "poppler-utils"} <= set(installer.read_text().split()), installer
     assert sorted(path.name for path in WORKFLOWS.glob("*.yml")) == ["linkcheck.yml", "publish.yml", "tests.yml"]
     tests, publish, linkcheck = _workflow("tests.yml"), _workflow("publish.yml"), _workflow("linkcheck.yml")
     assert "pull_request" in tests["on"] and "python3 book.py test" in _runs(tests)
