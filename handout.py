@@ -266,6 +266,9 @@ def write_student_notebook(source: Path, destination: Path, edition: Edition) ->
     for cell in notebook.cells:
         if cell.cell_type == "markdown":  # a notebook file holds a cell's source as a list of lines
             cell.source = page.markdown("".join(cell.source)).splitlines(keepends=True)
+        figure = cell.metadata.get("mystnb", {}).get("figure", {})
+        if "caption" in figure:  # a figure's caption, which a notebook app shows in the cell's metadata
+            figure["caption"] = page.markdown(figure["caption"])
     destination.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -29,11 +29,16 @@ URL = handout.published_url()
 
 
 def _markdown_cells(folder: Path) -> list[tuple[str, int, str]]:
+    """Every text a notebook app shows as Markdown: markdown cells, and the figure captions in cells' metadata."""
     return [
-        (str(path.relative_to(folder)), index, cell.source)
+        (str(path.relative_to(folder)), index, text)
         for path in sorted(folder.rglob("*.ipynb"))
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells)
-        if cell.cell_type == "markdown"
+        for text in [
+            cell.source if cell.cell_type == "markdown" else "",
+            cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", ""),
+        ]
+        if text
     ]
 
 
