@@ -189,7 +189,7 @@ def main() -> int:
     if options.task == "build":
         return build(options.edition)
     if options.task == "pdf":
-        return __import__("pdf").build_pdf(options.edition)  # pdf.py: the single page, printed by Chromium
+        return __import__("pdf").build_pdf(options.edition)  # pdf.py: the pages joined, printed by Chromium
     if options.task == "test":
         code = subprocess.run([python, "-m", "pytest", *options.arguments], cwd=ROOT).returncode
         if code == 5:

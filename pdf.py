@@ -1,21 +1,21 @@
 """The printed book: a PDF of each edition, from the same sources as the web pages (`python3 book.py pdf`).
 
-Sphinx's single-page HTML of the edition (the builder ``singlehtml``, reusing the HTML build's doctrees and
-execution cache) is printed by the headless Chromium the browser tests use, through Playwright's ``page.pdf``.
-Nothing is fetched at print time: every request outside the build is refused and reported. The print style is
-_ext/static/print.css (media="print", so a reader who prints a web page gets it too); PRINT_SCRIPT below turns the
-one long page into a book: title page, contents, part headings, the bibliography last.
+The edition's built HTML pages, in the order of _toc.yml, are joined into one page in the headless Chromium the
+browser tests use, which prints it through Playwright's ``page.pdf``. Nothing is fetched at print time: every request
+outside the build is refused and reported. The print style is _ext/static/print.css (media="print", so a reader who
+prints a web page gets it too); JOIN_SCRIPT below makes the book: title page, contents, part headings, each page's
+article under its part, the bibliography last.
 
-It is also a Sphinx extension (``local_extensions`` in _config.yml): what the build needs for the printed book.
+It is also a Sphinx extension (``local_extensions`` in _config.yml): it adds the print style to every page.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import book
@@ -25,54 +25,20 @@ def pdf_path(edition: str) -> Path:
     return book.ROOT / "_build" / f"china-russia-after-2022-{edition}.pdf"
 
 
-def output_folder(edition: str) -> Path:
-    """Where the edition's Sphinx builds write (its _build/ holds the doctrees the single page reuses)."""
-    return book.ROOT if edition == "instructor" else book.STUDENT
-
-
 def single_page(edition: str) -> Path:
-    """The edition's single-page HTML, copied to the top of its folder (see single_page_build)."""
-    return output_folder(edition) / "_build" / "singlehtml" / "book.html"
-
-
-# ---- in the Sphinx build -------------------------------------------------------------------------------
+    """The joined page as it was printed, kept for the tests (its <base> points at the edition's HTML)."""
+    return pdf_path(edition).with_suffix(".html")
 
 
 def setup(app) -> None:
-    """A Sphinx extension (_config.yml): the print style, folded code in the single page, no MathJax on a page
-    without math."""
-    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
-
+    """A Sphinx extension (_config.yml): the print style on every page."""
     app.add_css_file("print.css", media="print")
-    # myst-nb draws folded code cells for builders of the html format; sphinx-exercise registers nodes for
-    # singlehtml by name, after which Sphinx no longer falls back to the html visitors: name myst-nb's as well
-    # (myst_nb.sphinx_ is where myst-nb's own extension imports them from; not documented, but not private).
-    app.add_node(HideCodeCellNode, override=True, singlehtml=(visit_HideCellInput, depart_HideCellInput))
-    app.connect("html-page-context", no_mathjax_without_math)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def no_mathjax_without_math(app, pagename, templatename, context, doctree) -> None:
-    """Jupyter Book asks for MathJax (from a CDN) on the single page whether or not it has equations (Sphinx's
-    "always" assets policy); a page without equations, and the book has none, loads none. For the single page,
-    Sphinx's math domain looks through the documents it includes."""
-    if not app.env.get_domain("math").has_equations(pagename) and context.get("script_files"):
-        context["script_files"] = [js for js in context["script_files"] if "mathjax" not in str(js).lower()]
-
-
-# ---- building and printing -----------------------------------------------------------------------------
-
-
-def single_page_build(edition: str) -> subprocess.Popen:
-    """Start the stock singlehtml build of the edition, strict as the HTML build, on its doctrees (no --all)."""
-    command = [part for part in book.jupyter_book_command(book.ROOT, output_folder(edition)) if part != "--all"]
-    command[2:2] = ["--builder", "singlehtml"]
-    environment = {**os.environ, book.EDITION_VARIABLE: edition}
-    return subprocess.Popen(command, cwd=book.ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
 def book_facts(edition: str) -> dict:
-    """What the title page and the part headings say, from _config.yml, _toc.yml and the data's horizon."""
+    """What the printed book holds: the title page's lines (from _config.yml and the data's horizon), and each part
+    of _toc.yml with the names of its pages that the edition has (the bibliography moved to the end)."""
     import yaml
 
     sys.path.insert(0, str(book.ROOT / "chapters"))
@@ -80,59 +46,100 @@ def book_facts(edition: str) -> dict:
 
     config = yaml.safe_load((book.ROOT / "_config.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((book.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    built = {path.stem for path in (book.HTML[edition] / "chapters").glob("*.html")}
+    parts = []
+    for part in toc["parts"]:
+        entries = [entry for chapter in part["chapters"] for entry in [chapter, *chapter.get("sections", [])]]
+        names = [Path(entry["file"]).name for entry in entries]
+        parts.append({"caption": part["caption"], "pages": [name for name in names if name in built]})
+    for part in parts:
+        if "bibliography" in part["pages"]:
+            part["pages"].remove("bibliography")
+            parts[-1]["pages"].append("bibliography")
     return {
         "title": config["title"],
         "edition": f"{edition.capitalize()} edition",
         "record": f"The record runs to {bookdata.RECORD_THROUGH_TEXT}.",
         "licence": re.sub(r"<[^>]+>", "", config["html"]["extra_footer"]).strip(),  # the web pages' footer
-        "parts": [part["caption"] for part in toc["parts"]],
+        "root": Path(toc["root"]).name,
+        "parts": parts,
     }
 
 
-PRINT_SCRIPT = """(facts) => {
-  // One long page becomes a book: the article alone, a title page, contents, part headings, the bibliography last.
-  const article = document.querySelector('.bd-article');
-  const parts = [...article.querySelectorAll(':scope > section > .toctree-wrapper, :scope > .toctree-wrapper')];
-  const bibliography = document.getElementById('bibliography');
-  if (bibliography && parts.length) parts[parts.length - 1].append(bibliography);
+def articles(edition: str, names: list[str]) -> dict[str, str]:
+    """Each page's article (the page without the theme's header, sidebars and scripts), by page name."""
+    found = {}
+    for name in names:
+        html = (book.HTML[edition] / "chapters" / f"{name}.html").read_text(encoding="utf-8")
+        start, end = html.find('<article class="bd-article">'), html.find("</article>")
+        if start < 0 or end < start:
+            raise RuntimeError(f'{book.HTML[edition] / "chapters" / name}.html: no <article class="bd-article">')
+        found[name] = html[start : end + len("</article>")]
+    return found
+
+
+JOIN_SCRIPT = r"""async (book) => {
+  // Each page's ids get its name in front ("learning-objectives" is on every chapter), so a link to another page
+  // (other.html#id) or within one (#id) becomes a link within the book; a link to a local file (a dataset, a
+  // full-size chart) leads nowhere from a PDF: its text stays, unlinked.
+  const pages = new Set(book.parts.flatMap((part) => part.pages).concat([book.root]));
+  const joined = (page, id) => (id ? `${page}--${id}` : page);
+  const article = (page) => {
+    const found = new DOMParser().parseFromString(book.articles[page], 'text/html').querySelector('article');
+    found.querySelectorAll('script').forEach((script) => script.remove());
+    for (const node of found.querySelectorAll('[id]')) node.id = joined(page, node.id);
+    for (const link of found.querySelectorAll('a[href]')) {
+      const href = link.getAttribute('href');
+      const other = href.match(/^([\w-]+)\.html(?:#(.*))?$/);
+      if (href.startsWith('#')) link.setAttribute('href', '#' + joined(page, decodeURIComponent(href.slice(1))));
+      else if (other && pages.has(other[1]))
+        link.setAttribute('href', '#' + joined(other[1], other[2] && decodeURIComponent(other[2])));
+      else if (!/^[a-z]+:/.test(href)) link.removeAttribute('href');
+    }
+    return found;
+  };
+  // The root page opens the book; every other page goes one heading level down, under its part's heading.
+  const main = document.createElement('main');
+  main.className = 'print-book';
+  const root = article(book.root);
+  main.append(root);
   const contents = ['<h1 class="print-contents-title">Contents</h1><ol class="print-contents">'];
-  parts.forEach((part, index) => {
-    // The parts of _toc.yml, in order: the single page keeps their chapters but not their captions.
+  book.parts.forEach((part, index) => {
     const heading = document.createElement('h1');
     heading.className = 'print-part';
     heading.id = 'print-part-' + (index + 1);
-    heading.textContent = facts.parts[index] || '';
-    part.prepend(heading);
-    contents.push(`<li class="print-contents-part"><a href="#${heading.id}">${heading.textContent}</a><ol>`);
-    for (const [number, chapter] of [...part.querySelectorAll(':scope > section')].entries()) {
-      chapter.classList.add('print-chapter', ...(number ? [] : ['print-first-chapter']));
-      const title = chapter.querySelector('h1, h2');
-      contents.push(`<li><a href="#${chapter.id}">${title.textContent.replace(/#$/, '').trim()}</a></li>`);
-    }
+    heading.textContent = part.caption;
+    root.append(heading);
+    contents.push(`<li class="print-contents-part"><a href="#${heading.id}">${part.caption}</a><ol>`);
+    part.pages.forEach((page, number) => {
+      const chapter = document.createElement('section');
+      chapter.id = page;
+      chapter.className = number ? 'print-chapter' : 'print-chapter print-first-chapter';
+      const content = article(page);
+      for (const heading of [...content.querySelectorAll('h1, h2, h3, h4, h5')]) {
+        const lower = document.createElement('h' + (Number(heading.tagName[1]) + 1));
+        for (const { name, value } of heading.attributes) lower.setAttribute(name, value);
+        lower.append(...heading.childNodes);
+        heading.replaceWith(lower);
+      }
+      chapter.append(...content.childNodes);
+      root.append(chapter);
+      const title = chapter.querySelector('h2').textContent.replace(/#$/, '').trim();
+      contents.push(`<li><a href="#${page}">${title}</a></li>`);
+    });
     contents.push('</ol></li>');
   });
   contents.push('</ol>');
   const front = document.createElement('div');
-  front.innerHTML = `<div id="print-title-page"><p class="print-title">${facts.title}</p>
-    <p class="print-edition">${facts.edition}</p><p class="print-record">${facts.record}</p>
-    <p class="print-licence">${facts.licence}</p></div><nav class="print-toc">${contents.join('')}</nav>`;
-  article.prepend(front);
-  const main = document.createElement('main');
-  main.className = 'print-book';
-  main.append(article);
+  front.innerHTML = `<div id="print-title-page"><p class="print-title">${book.title}</p>
+    <p class="print-edition">${book.edition}</p><p class="print-record">${book.record}</p>
+    <p class="print-licence">${book.licence}</p></div><nav class="print-toc">${contents.join('')}</nav>`;
+  root.prepend(front);
   document.body.replaceChildren(main);  // the theme's header, sidebars and footers are for screens
-  // Links within the book point at the root document (chapters/index.html): here they lead within the page.
-  // A link to another local file (a dataset to download) leads nowhere from a PDF: its text stays, unlinked.
-  for (const link of document.querySelectorAll('a[href]')) {
-    const url = new URL(link.href);
-    if (url.protocol !== 'file:') continue;
-    if (url.pathname.endsWith('/chapters/index.html') && url.hash) link.setAttribute('href', url.hash);
-    else if (!link.getAttribute('href').startsWith('#')) link.removeAttribute('href');
-  }
   // Folded code stays folded (print.css hides its toggle); solutions, code and prose, print open.
   for (const details of document.querySelectorAll('details:not(.hide), .tag_solution details')) details.open = true;
   for (const folded of document.querySelectorAll('.toggle-hidden')) folded.classList.remove('toggle-hidden');
-  return parts.length;
+  await Promise.all([...document.images].map((image) => image.decode().catch(() => {})));
 }"""
 
 OVERFLOWING = """() => {
@@ -159,46 +166,69 @@ FOOTER = (
 )
 
 
-def print_to_pdf(html: Path, pdf: Path, facts: dict) -> list[str]:
-    """Print the single page ``html`` to ``pdf`` with the tests' Chromium; return what went wrong: the outside
-    addresses it asked for (refused, never fetched), and what runs past the right margin."""
+@contextmanager
+def browser_page():
+    """A page in the tests' Chromium that loads local files only, and the list of what else it asked for."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(book.ROOT / "tests"))
     from browser import CHROMIUM, CHROMIUM_ARGS
 
-    outside = []
+    refused = []
 
     def local_only(route):
         if route.request.url.startswith("file:"):
             route.continue_()
         else:
-            outside.append(route.request.url)
+            refused.append(route.request.url)
             route.abort()
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.route("**/*", local_only)
-        page.goto(html.as_uri(), wait_until="load")
-        if not page.evaluate(PRINT_SCRIPT, facts):
-            raise RuntimeError(f"{html}: no part of the table of contents found to print")
-        page.emulate_media(media="print")
-        page.set_viewport_size(A4_TEXT_WIDTH)
-        problems = [f"asked for {url} (refused)" for url in outside] + page.evaluate(OVERFLOWING)
-        page.pdf(
-            path=str(pdf),
-            format="A4",
-            print_background=True,
-            outline=True,
-            tagged=True,
-            display_header_footer=True,
-            header_template="<span></span>",
-            footer_template=FOOTER,
-            margin={"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-        )
+        yield page, refused
         browser.close()
+
+
+def print_page(page, refused: list[str], pdf: Path) -> list[str]:
+    """Print the open page to ``pdf``; return what went wrong: the outside addresses it asked for (refused, never
+    fetched), and what runs past the right margin."""
+    page.emulate_media(media="print")
+    page.set_viewport_size(A4_TEXT_WIDTH)
+    problems = [f"asked for {url} (refused)" for url in refused] + page.evaluate(OVERFLOWING)
+    page.pdf(
+        path=str(pdf),
+        format="A4",
+        print_background=True,
+        outline=True,
+        tagged=True,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=FOOTER,
+        margin={"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+    )
     return problems
+
+
+def print_file(html: Path, pdf: Path) -> list[str]:
+    """Print a page already made into a book (as the tests do with a planted defect)."""
+    with browser_page() as (page, refused):
+        page.goto(html.as_uri(), wait_until="load")
+        return print_page(page, refused, pdf)
+
+
+def print_edition(edition: str) -> list[str]:
+    """Join the edition's pages into one, keep a copy of it (single_page) and print it to its PDF."""
+    facts = book_facts(edition)
+    names = [facts["root"], *[name for part in facts["parts"] for name in part["pages"]]]
+    shell = book.HTML[edition] / "chapters" / f"{facts['root']}.html"  # its head: the theme's styles and fonts
+    with browser_page() as (page, refused):
+        page.goto(shell.as_uri(), wait_until="load")
+        page.evaluate(JOIN_SCRIPT, {**facts, "articles": articles(edition, names)})
+        base = f'<base href="{shell.parent.as_uri()}/">'  # so that the copy finds the styles and images
+        single_page(edition).write_text(page.content().replace("<head>", "<head>" + base, 1), encoding="utf-8")
+        return print_page(page, refused, pdf_path(edition))
 
 
 def missing_tools() -> list[str]:
@@ -213,7 +243,7 @@ def missing_tools() -> list[str]:
 
 
 def build_pdf(edition: str) -> int:
-    """The edition's PDF (or both): the HTML build, the single page, printed. Skipped when no source changed."""
+    """The edition's PDF (or both): the HTML build, its pages joined and printed. Skipped when no source changed."""
     editions = ["instructor", "student"] if edition == "both" else [edition]
     missing = missing_tools()
     if missing:
@@ -225,16 +255,9 @@ def build_pdf(edition: str) -> int:
     wanted = book.sources_fingerprint()  # this file and the print style among them
     stamps = {name: pdf_path(name).with_suffix(".sources.sha256") for name in editions}
     stale = [name for name in editions if not (stamps[name].exists() and stamps[name].read_text() == wanted)]
-    builds = {name: single_page_build(name) for name in stale}  # side by side
-    for name, process in builds.items():
-        log = process.communicate()[0].decode("utf-8", errors="replace")
-        if process.returncode:
-            print(log, f"\nThe {name} edition's single page failed to build.", file=sys.stderr)
-            return process.returncode
+    for name in stale:
         stamps[name].unlink(missing_ok=True)
-        # The root document is chapters/index, but the single page links as if it lay at the top: copy it there.
-        shutil.copy2(single_page(name).parent / "chapters" / "index.html", single_page(name))
-        problems = print_to_pdf(single_page(name), pdf_path(name), book_facts(name))
+        problems = print_edition(name)
         if problems:
             print(f"The {name} edition's PDF is not right:", *problems, sep="\n  ", file=sys.stderr)
             return 1

@@ -1,6 +1,6 @@
-"""The printed book (issue 21): `python3 book.py pdf --edition both` prints each edition's single page with the
-browser tests' Chromium (pdf.py). Both PDFs are printed once a session (from the built editions and the execution
-cache), then read with pypdf; page images of chapter 1's first figure and of a code cell go to test-artifacts/pdf/.
+"""The printed book (issue 21): `python3 book.py pdf --edition both` joins each edition's built pages and prints
+them with the browser tests' Chromium (pdf.py). Both PDFs are printed once a session (from the built editions), then
+read with pypdf; page images of chapter 1's first figure and of a code cell go to test-artifacts/pdf/.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def test_each_edition_has_a_title_page_contents_page_numbers_and_bookmarks(print
                 walk(item) if isinstance(item, list) else bookmarks.append(_flat(item.title))
 
         walk(reader.outline)
-        wanted = [caption for caption in pdf.book_facts(edition)["parts"]] + pages[edition].titles
+        wanted = [part["caption"] for part in pdf.book_facts(edition)["parts"]] + pages[edition].titles
         missing = [title for title in wanted if not any(_flat(title) in bookmark for bookmark in bookmarks)]
         assert not missing, f"{path.name}: no bookmark for {missing}"
 
@@ -190,23 +190,21 @@ def test_an_overlong_code_line_is_caught_once_the_print_style_is_removed(printed
     head = re.search(r"<head>.*</head>", page.read_text(encoding="utf-8"), re.DOTALL).group()
     line = "planted = [" + ", ".join(f"'item{number:03d}'" for number in range(40)) + ", 'zebrafinch']"
     body = (
-        '<div class="bd-article"><div class="toctree-wrapper"><section id="planted"><h2>Planted</h2>'
-        '<div class="cell_output docutils container"><div class="output text_plain highlight-myst-ansi notranslate">'
-        f'<div class="highlight"><pre><span></span>{line}</pre></div></div></div></section></div></div>'
+        '<main class="print-book"><article class="bd-article"><section class="print-chapter" id="planted">'
+        '<h2>Planted</h2><div class="cell_output docutils container">'
+        '<div class="output text_plain highlight-myst-ansi notranslate">'
+        f'<div class="highlight"><pre><span></span>{line}</pre></div></div></div></section></article></main>'
     )
     found = {}
     for style in ("with", "without"):
-        copy = page.with_name(f"planted-{style}.html")  # beside the single page, so _static/ resolves
+        copy = tmp_path / f"planted-{style}.html"  # the single page's <base> finds the styles from here
         html = f"<!DOCTYPE html><html>{head}<body>{body}</body></html>"
         copy.write_text(html if style == "with" else html.replace("print.css", "no-print.css"), encoding="utf-8")
-        script = "import sys, pdf, pathlib; print(pdf.print_to_pdf(*map(pathlib.Path, sys.argv[1:]), {'parts': ['P']}))"
-        try:
-            command = [sys.executable, "-c", script, copy, tmp_path / f"{style}.pdf"]
-            reported = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-        finally:
-            copy.unlink()
+        script = "import sys, pdf, pathlib; print(pdf.print_file(*map(pathlib.Path, sys.argv[1:])))"
+        command = [sys.executable, "-c", script, copy, tmp_path / f"{style}.pdf"]
+        reported = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
         found[style] = (_tail(line) in _flat("".join(_text(tmp_path / f"{style}.pdf"))), reported != "[]")
-    # (its end printed, print_to_pdf reported something past the margin): book.py pdf fails on the latter
+    # (its end printed, print_file reported something past the margin): book.py pdf fails on the latter
     assert found == {"with": (True, False), "without": (False, True)}, f"the planted line: {found}"
 
 
