@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")  # the environment's
 REQUIREMENTS = ROOT / "requirements.txt"
-BOOK_FILES = "_config.yml _toc.yml references.bib book.py handout.py withheld.py pdf.py chapters data _ext binder"
+BOOK_FILES = "_config.yml _toc.yml references.bib book.py handout.py withheld.py chapters data _ext binder"
 SOLUTION_TAG = "solution"  # cells with this tag are the reference solutions
 INSTRUCTOR_ONLY = ["chapters/instructor_guide"]  # pages left out of the student edition
 EDITION_VARIABLE = "BOOK_EDITION"  # "student" or "instructor" (the default), read by _ext/book_hooks.py

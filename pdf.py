@@ -5,8 +5,6 @@ browser tests use, which prints it through Playwright's ``page.pdf``. Nothing is
 outside the build is refused and reported. The print style is _ext/static/print.css (media="print", so a reader who
 prints a web page gets it too); JOIN_SCRIPT below makes the book: title page, contents, part headings, each page's
 article under its part, the bibliography last.
-
-It is also a Sphinx extension (``local_extensions`` in _config.yml): it adds the print style to every page.
 """
 
 from __future__ import annotations
@@ -28,12 +26,6 @@ def pdf_path(edition: str) -> Path:
 def single_page(edition: str) -> Path:
     """The joined page as it was printed, kept for the tests (its <base> points at the edition's HTML)."""
     return pdf_path(edition).with_suffix(".html")
-
-
-def setup(app) -> None:
-    """A Sphinx extension (_config.yml): the print style on every page."""
-    app.add_css_file("print.css", media="print")
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def book_facts(edition: str) -> dict:
@@ -252,7 +244,7 @@ def build_pdf(edition: str) -> int:
     code = book.build(edition)
     if code:
         return code
-    wanted = book.sources_fingerprint()  # this file and the print style among them
+    wanted = book.sources_fingerprint() + book.fingerprint([Path(__file__)], book.ROOT)  # the print style, this file
     stamps = {name: pdf_path(name).with_suffix(".sources.sha256") for name in editions}
     stale = [name for name in editions if not (stamps[name].exists() and stamps[name].read_text() == wanted)]
     for name in stale:

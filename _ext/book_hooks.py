@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pybtex.plugin
@@ -315,25 +314,9 @@ def configure_edition(app, config) -> None:
         config.html_theme_options = {**config.html_theme_options, **theme}
 
 
-def shrink_chart(path: Path) -> None:
-    """An opaque chart saved with a 128-colour palette, if that is smaller: a third of the weight or less, unseen."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.load()
-    if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
-        return  # shrunk already, or transparent (left so, for the dark-theme test to see)
-    smaller = path.with_suffix(".tmp.png")
-    image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(smaller, optimize=True)
-    if smaller.stat().st_size < path.stat().st_size:
-        smaller.replace(path)
-    else:
-        smaller.unlink()
-
-
 def slim_output(app, exception):
     """Leave out what readers' browsers would download for nothing; in the student edition, solutions."""
-    if exception or app.builder.name != "html":  # not the single page of the PDF: it is read once, locally
+    if exception or app.builder.name != "html":  # (not the link check)
         return
     outdir = Path(app.outdir)
     for path in [*outdir.glob("_static/**/*.map"), outdir / "_static" / "scripts" / "fontawesome.js"]:
@@ -342,8 +325,6 @@ def slim_output(app, exception):
         html = page.read_text(encoding="utf-8")
         if FONTAWESOME_SCRIPT.search(html):
             page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
-    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
-        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
         edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
@@ -382,6 +363,7 @@ def setup(app):
     pybtex.plugin.register_plugin("pybtex.backends", "plaintext", PlaintextBackend, force=True)
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
     app.add_css_file("book.css")
+    app.add_css_file("print.css", media="print")  # the printed book (pdf.py), and any page a reader prints
     app.add_js_file("book.js")
     app.add_directive("datapackage", DataPackageDirective)
     app.add_directive("claims", ClaimsDirective)
