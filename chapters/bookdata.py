@@ -266,22 +266,24 @@ def use_style() -> None:
         png.for_type(plt.Figure, lambda figure: smaller_png(*retina(figure)))
 
 
-def smaller_png(data: bytes, metadata: dict) -> tuple[bytes, dict]:
-    """A chart with a 128-colour palette, if that is smaller: a third of the weight or less, and unseen. A chart
-    with transparency is left as it is (the book's test of the dark theme should see it)."""
+def smaller_png(data: bytes | str, metadata: dict) -> tuple[bytes, dict]:
+    """A chart (PNG bytes, or their base64 text) with a 128-colour palette, if that is smaller: a third of the
+    weight or less, and unseen. A chart with transparency is left as it is (the dark-theme test should see it)."""
+    import base64
     import io
 
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as image:
+    original = base64.b64decode(data) if isinstance(data, str) else data
+    with Image.open(io.BytesIO(original)) as image:
         image.load()
     if image.convert("RGBA").getextrema()[3][0] < 255:
-        return data, metadata
+        return original, metadata
     smaller = io.BytesIO()
     image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         smaller, "PNG", optimize=True
     )
-    return min(data, smaller.getvalue(), key=len), metadata
+    return min(original, smaller.getvalue(), key=len), metadata
 
 
 def show(frame, digits: int = 1):
