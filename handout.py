@@ -298,11 +298,17 @@ README = """# China and Russia after 2022: the notebooks
 
 The chapters and assignments of the module as Jupyter notebooks, without solutions; the book is at {url}.
 
-To run them on your computer (Python 3.11 or newer):
+To run them on your computer (Python 3.11 or newer), in this folder, on macOS or Linux:
 
     python3 -m venv .venv
-    .venv/bin/python -m pip install -r binder/requirements.txt    (on Windows: .venv\\Scripts\\python)
-    .venv/bin/jupyter lab
+    .venv/bin/python -m pip install -r binder/requirements.txt
+    .venv/bin/python -m jupyter lab
 
-and open a notebook in `chapters/`. Keep the folder as it is: the notebooks read `data/` and `references.bib`.
+on Windows (PowerShell or the Command Prompt):
+
+    py -m venv .venv
+    .venv\\Scripts\\python -m pip install -r binder\\requirements.txt
+    .venv\\Scripts\\python -m jupyter lab
+
+then open a notebook in `chapters/`. Keep the folder as it is: the notebooks read `data/` and `references.bib`.
 """
