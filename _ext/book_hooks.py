@@ -4,19 +4,20 @@
   (data/claims.csv) as the ledger table, a paragraph's or a section's claims, or a scorecard with the date each
   verdict was judged as of. The MyST substitutions {{ record_through }} and {{ last_full_year }} come from the horizon
   in data/datapackage.json; the bibliography style ``tiered`` shows each entry's source tier.
-- The editions: ``book_edition`` in _config.yml, or the BOOK_EDITION environment variable (set by book.py), is
-  ``instructor`` (the default) or ``student``. The student edition reads the notebooks without solution prose,
-  leaves the instructor-only pages out of its table of contents, takes solution code and the checks' verdicts off
-  its pages and offers notebooks without solutions for download; its code cells are the instructor's, so it reuses
-  those executions (_build/.jupyter_cache).
+- The editions: ``book_edition`` in _config.yml, or BOOK_EDITION (set by book.py), is ``instructor`` (the default)
+  or ``student``, which has no solution prose, code or check verdicts, no instructor-only pages, and offers
+  notebooks without solutions; its code cells are the instructor's, so it reuses their executions.
 - Lighter, cleaner output (see slim_output). A chapter's {{ reading_time }}: its words, counted at every build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pybtex.plugin
@@ -67,11 +68,8 @@ def _rows_by_tier(frame, tiers: dict[str, str]) -> str:
 
 
 def datapackage_markdown(env) -> list[str]:
-    """MyST lines describing every resource of the data package.
-
-    Each file is read through the validating loader, so a broken dataset fails the build here too,
-    with the loader's message, even if no notebook uses it.
-    """
+    """MyST lines describing every resource of the data package. Each file is read through the validating loader,
+    so a broken dataset fails the build here too, with the loader's message, even if no notebook uses it."""
     package = withheld.student_package(bookdata.descriptor(), DATA_DIR, env.config.book_edition)
     tiers = bookdata.source_tiers()
     up = "../" * env.docname.count("/")
@@ -314,6 +312,28 @@ def configure_edition(app, config) -> None:
         config.html_theme_options = {**config.html_theme_options, **theme}
 
 
+CHART_CACHE = BOOK_ROOT / "_build" / ".chart_cache"  # each chart as shrunk, by the hash of the chart as drawn
+
+
+def shrink_chart(path: Path) -> None:
+    """An opaque chart saved with a 128-colour palette: a third of the weight or less, and unseen. A chart is shrunk
+    once: the other edition and later builds copy it from CHART_CACHE."""
+    from PIL import Image
+
+    cached = CHART_CACHE / f"{hashlib.sha256(path.read_bytes()).hexdigest()}-128.png"
+    if not cached.exists():
+        with Image.open(path) as image:
+            image.load()
+        if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
+            return  # shrunk already, or transparent (left so, for the dark-theme test to see)
+        smaller = path.with_suffix(f".{os.getpid()}.png")
+        palette = image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        palette.save(smaller, optimize=True)
+        CHART_CACHE.mkdir(parents=True, exist_ok=True)
+        smaller.replace(cached)  # whole or not at all: the other edition may be building beside this one
+    shutil.copyfile(cached, path)
+
+
 def slim_output(app, exception):
     """Leave out what readers' browsers would download for nothing; in the student edition, solutions."""
     if exception or app.builder.name != "html":  # (not the link check)
@@ -325,6 +345,8 @@ def slim_output(app, exception):
         html = page.read_text(encoding="utf-8")
         if FONTAWESOME_SCRIPT.search(html):
             page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
+        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
         edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers

@@ -249,8 +249,7 @@ def load(name: str) -> pd.DataFrame:
 
 def use_style() -> None:
     """Apply the book's matplotlib style (an opaque light figure that reads in both themes); in a notebook, show
-    figures at twice the pixel density, so they stay sharp on high-density screens and open full size on a click,
-    saved with 128 colours (see smaller_png)."""
+    figures at twice the pixel density, so they stay sharp on high-density screens and open full size on a click."""
     import matplotlib.pyplot as plt
 
     plt.style.use(STYLE_SHEET)
@@ -261,29 +260,6 @@ def use_style() -> None:
         return
     if get_ipython() is not None:
         set_matplotlib_formats("retina")
-        png = get_ipython().display_formatter.formatters["image/png"]
-        retina = png.lookup_by_type(plt.Figure)  # (PNG bytes, shown width and height)
-        png.for_type(plt.Figure, lambda figure: smaller_png(*retina(figure)))
-
-
-def smaller_png(data: bytes | str, metadata: dict) -> tuple[bytes, dict]:
-    """A chart (PNG bytes, or their base64 text) with a 128-colour palette, if that is smaller: a third of the
-    weight or less, and unseen. A chart with transparency is left as it is (the dark-theme test should see it)."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    original = base64.b64decode(data) if isinstance(data, str) else data
-    with Image.open(io.BytesIO(original)) as image:
-        image.load()
-    if image.convert("RGBA").getextrema()[3][0] < 255:
-        return original, metadata
-    smaller = io.BytesIO()
-    image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        smaller, "PNG", optimize=True
-    )
-    return min(original, smaller.getvalue(), key=len), metadata
 
 
 def show(frame, digits: int = 1):
