@@ -94,6 +94,7 @@ JOIN_SCRIPT = r"""async (book) => {
   const main = document.createElement('main');
   main.className = 'print-book';
   const root = article(book.root);
+  root.id = book.root;  // where a link to the landing page leads
   main.append(root);
   const contents = ['<h1 class="print-contents-title">Contents</h1><ol class="print-contents">'];
   book.parts.forEach((part, index) => {

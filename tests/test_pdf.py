@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -144,6 +145,18 @@ def test_each_edition_has_a_title_page_contents_page_numbers_and_bookmarks(print
         wanted = [part["caption"] for part in pdf.book_facts(edition)["parts"]] + pages[edition].titles
         missing = [title for title in wanted if not any(_flat(title) in bookmark for bookmark in bookmarks)]
         assert not missing, f"{path.name}: no bookmark for {missing}"
+
+
+def test_every_link_within_the_printed_book_finds_its_target(printed):
+    """Links between pages become links within the book (pdf.JOIN_SCRIPT prefixes each page's ids with its name):
+    every one must lead to an element of the joined page, or the PDF has a dead link."""
+    for edition in EDITIONS:
+        html = pdf.single_page(edition).read_text(encoding="utf-8")
+        ids = {unescape(found) for found in re.findall(r'\sid="([^"]+)"', html)}
+        targets = {unescape(found) for found in re.findall(r'\shref="#([^"]+)"', html)}
+        missing = sorted(targets - ids)
+        assert len(targets) > 500, f"{edition}: only {len(targets)} links within the book; the page was not joined"
+        assert not missing, f"{edition}: {len(missing)} links within the book lead nowhere, e.g. {missing[:8]}"
 
 
 def test_links_lead_within_the_pdf_or_to_the_web(printed):
