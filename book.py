@@ -164,15 +164,6 @@ def is_solution(cell: dict) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def without_solutions(notebook):
-    """The notebook a student gets: no solution cells (nbconvert's tag-removal preprocessor), no outputs."""
-    import nbformat
-    from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
-
-    notebook, _ = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}).preprocess(nbformat.from_dict(notebook), {})
-    return ClearOutputPreprocessor().preprocess(notebook, {})[0]
-
-
 def parse_arguments(arguments: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["build", "pdf", "test", "lab"])

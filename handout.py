@@ -256,13 +256,24 @@ def quoted(title: str, content: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
+def without_solutions(notebook):
+    """The notebook a student gets: no solution cells (nbconvert's tag-removal preprocessor), no outputs."""
+    import nbformat
+    from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+
+    notebook, _ = TagRemovePreprocessor(remove_cell_tags={book.SOLUTION_TAG}).preprocess(
+        nbformat.from_dict(notebook), {}
+    )
+    return ClearOutputPreprocessor().preprocess(notebook, {})[0]
+
+
 def write_student_notebook(source: Path, destination: Path, edition: Edition) -> None:
     """A notebook as students get it, from the download button or handed out: no solutions, plain Markdown."""
     page = Page(edition, source)
     import bookdata  # the chapters' reading time, which the pages fill in at build time too
 
     text = bookdata.reading_time_text(source.read_text(encoding="utf-8"))
-    notebook = book.without_solutions(json.loads(text))
+    notebook = without_solutions(json.loads(text))
     for cell in notebook.cells:
         if cell.cell_type == "markdown":  # a notebook file holds a cell's source as a list of lines
             cell.source = page.markdown("".join(cell.source)).splitlines(keepends=True)

@@ -14,7 +14,7 @@ its last coded question (reference_solution.py) and runs it after the student's 
 also holds what the notebook needs to run: data/, references.bib, and bookdata as a package (bookdata/__init__.py is
 chapters/bookdata.py, beside book.mplstyle), so that the helper finds data/ one folder up, as in the book. Gradescope
 builds its grading image from binder/requirements.txt, the students' environment. The student notebooks hold none
-of this: they are made as before (book.py without_solutions).
+of this: they are made as before (handout.py without_solutions).
 """
 
 from __future__ import annotations

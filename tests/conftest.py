@@ -1,8 +1,7 @@
 """Shared fixtures: the repository layout, the two built editions, the handed-out notebooks run as students run them.
 
-The tests run on two pytest-xdist workers, one test file (or notebook, for nbval) at a time each (pytest.ini). The
-first test that needs a built edition builds both, as `python3 book.py build --edition both` does; a file lock
-makes a test on the other worker wait for that build, after which book.build finds nothing to do.
+Two pytest-xdist workers take a test file (or notebook, for nbval) at a time each (pytest.ini). The first test that
+needs an edition builds both, as `python3 book.py build --edition both` does, holding a file lock that others wait on.
 """
 
 from __future__ import annotations
