@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pybtex.plugin
@@ -313,12 +313,11 @@ def configure_edition(app, config) -> None:
 
 
 CHART_CACHE = BOOK_ROOT / "_build" / ".chart_cache"  # each chart as shrunk, by the hash of the chart as drawn
-AHEAD: list[ProcessPoolExecutor] = []  # the process shrinking charts while Sphinx writes the pages (on one core)
 
 
-def shrunk(path: Path) -> Path | None:
-    """The chart with a 128-colour palette (a third of the weight or less, and unseen), made once and kept in
-    CHART_CACHE; None for a chart left as it is (shrunk already, or transparent: the dark-theme test should see it)."""
+def shrink_chart(path: Path) -> None:
+    """An opaque chart saved with a 128-colour palette: a third of the weight or less, and unseen. A chart is shrunk
+    once: the other edition and later builds copy it from CHART_CACHE."""
     from PIL import Image
 
     cached = CHART_CACHE / f"{hashlib.sha256(path.read_bytes()).hexdigest()}-128.png"
@@ -326,20 +325,13 @@ def shrunk(path: Path) -> Path | None:
         with Image.open(path) as image:
             image.load()
         if image.mode == "P" or image.convert("RGBA").getextrema()[3][0] < 255:
-            return None
-        smaller = cached.with_suffix(f".{os.getpid()}.png")
+            return  # shrunk already, or transparent (left so, for the dark-theme test to see)
+        smaller = path.with_suffix(f".{os.getpid()}.png")
         palette = image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        CHART_CACHE.mkdir(parents=True, exist_ok=True)
         palette.save(smaller, optimize=True)
+        CHART_CACHE.mkdir(parents=True, exist_ok=True)
         smaller.replace(cached)  # whole or not at all: the other edition may be building beside this one
-    return cached
-
-
-def shrink_charts_ahead(app, env) -> None:
-    """Once the pages are read, the charts myst-nb wrote for them start shrinking in a process of their own."""
-    AHEAD.append(ProcessPoolExecutor(max_workers=1))
-    for path in (Path(app.outdir).parent / "jupyter_execute").rglob("*.png"):
-        AHEAD[-1].submit(shrunk, path)
+    shutil.copyfile(cached, path)
 
 
 def slim_output(app, exception):
@@ -353,11 +345,8 @@ def slim_output(app, exception):
         html = page.read_text(encoding="utf-8")
         if FONTAWESOME_SCRIPT.search(html):
             page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
-    while AHEAD:
-        AHEAD.pop().shutdown()  # once the charts started ahead are done
-    for path in outdir.glob("_images/*.png"):
-        if cached := shrunk(path):
-            shutil.copyfile(cached, path)
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
+        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
         edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers
@@ -405,7 +394,6 @@ def setup(app):
     app.add_transform(StudentEditionPages)
     app.connect("html-page-context", drop_duplicate_thebe_url)
     app.connect("html-page-context", fix_citation_list_role)
-    app.connect("env-updated", shrink_charts_ahead)
     app.connect("build-finished", slim_output)
     app.connect("config-inited", set_horizon_substitutions)
     app.connect("source-read", lambda app, doc, source: source.__setitem__(0, bookdata.reading_time_text(source[0])))
