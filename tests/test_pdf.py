@@ -142,6 +142,8 @@ def test_each_edition_has_a_title_page_contents_page_numbers_and_bookmarks(print
                 walk(item) if isinstance(item, list) else bookmarks.append(_flat(item.title))
 
         walk(reader.outline)
+        doubled = [title for title in bookmarks if title and title == title[: len(title) // 2] * 2]
+        assert not doubled, f"{path.name}: bookmarks with their title twice: {doubled}"
         wanted = [part["caption"] for part in pdf.book_facts(edition)["parts"]] + pages[edition].titles
         missing = [title for title in wanted if not any(_flat(title) in bookmark for bookmark in bookmarks)]
         assert not missing, f"{path.name}: no bookmark for {missing}"
