@@ -130,6 +130,7 @@ def build(edition: str) -> int:
     cache = ROOT / "_build" / ".jupyter_cache"
     if prepare_cache(ROOT, cache):
         print("What the notebooks read (data, sources, helper, style or packages) changed: the cache was emptied.")
+        shutil.rmtree(ROOT / "_build" / ".chart_cache", ignore_errors=True)  # charts drawn from the old inputs
     timeout = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
     execute(sorted((ROOT / "chapters").glob("*.ipynb")), cache, timeout)
 

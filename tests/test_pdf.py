@@ -73,6 +73,11 @@ def texts(page_texts) -> dict[str, str]:
     return {edition: "\n".join(pages) for edition, pages in page_texts.items()}
 
 
+def _spaced(text: str) -> str:
+    """Text with each run of spaces and line breaks as one space."""
+    return " ".join(text.split())
+
+
 def _flat(text: str) -> str:
     """Text without spaces and line breaks, ligatures (ﬂ, ﬁ) spelt out: a wrapped phrase is found whole."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
@@ -139,14 +144,14 @@ def test_each_edition_has_a_title_page_contents_page_numbers_and_bookmarks(print
 
         def walk(items):
             for item in items:
-                walk(item) if isinstance(item, list) else bookmarks.append(_flat(item.title))
+                walk(item) if isinstance(item, list) else bookmarks.append(_spaced(item.title))
 
         walk(reader.outline)
-        doubled = [title for title in bookmarks if title and title == title[: len(title) // 2] * 2]
+        doubled = [title for title in map(_flat, bookmarks) if title and title == title[: len(title) // 2] * 2]
         assert not doubled, f"{path.name}: bookmarks with their title twice: {doubled}"
         wanted = [part["caption"] for part in pdf.book_facts(edition)["parts"]] + pages[edition].titles
-        missing = [title for title in wanted if not any(_flat(title) in bookmark for bookmark in bookmarks)]
-        assert not missing, f"{path.name}: no bookmark for {missing}"
+        missing = [title for title in wanted if not any(_spaced(title) in bookmark for bookmark in bookmarks)]
+        assert not missing, f"{path.name}: no bookmark for {missing} (or one that lost a space where it wrapped)"
 
 
 def test_every_link_within_the_printed_book_finds_its_target(printed):
