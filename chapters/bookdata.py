@@ -340,6 +340,7 @@ def too_small_texts(figure) -> list[str]:
 def source_line(figure, text: str) -> None:
     """Print the source under a finished figure (call it last), so a downloaded image still says where it came
     from; reserve room for it below the axes, and refuse a figure whose text would be too small to read."""
+    text = re.sub(r"^\s*source:\s*", "", text, flags=re.IGNORECASE)  # the line says "Source:" itself
     line = figure.text(0.01, 0.005, f"Source: {text}", ha="left", va="bottom", fontsize=10, color="#4a4a4a")
     # The layout engine ignores figure text: keep the axes above the source line's height (plus a small gap).
     height = line.get_window_extent(figure.canvas.get_renderer()).height / figure.bbox.height + 0.01
@@ -566,7 +567,7 @@ def check(
     shape         (rows, columns) a table must have; None in either place means "any"
     rows          index labels a table must have (for example years)
     choices       the answer must be one of these (for example the verdict vocabulary)
-    hint          what to re-check when the value does not match
+    hint          what to re-check when a table has the wrong shape or rows, or the value does not match
     """
     if _is_starter(answer):
         print(f"{NOT_YET} {question_id}: not yet done")
@@ -577,6 +578,8 @@ def check(
     problem = _kind_problem(answer, expect) if expect else None
     if problem is None and (columns is not None or shape is not None or rows is not None):
         problem = _form_problem(answer, columns, shape, rows)
+        if problem and hint:  # a table of the wrong shape or rows is often the same slip as a wrong value
+            problem += f". {hint}"
     if problem is None and choices is not None:
         if _canonical(answer, decimals) not in {_canonical(choice, decimals) for choice in choices}:
             problem = "the answer must be one of: " + ", ".join(map(str, choices))
@@ -672,11 +675,12 @@ def _counted_words(text: str) -> list[str]:
 
 
 def _label(label: str) -> re.Pattern:
-    """A label at the start of a line: 'Claim.', 'Claim:', '**Claim**', '## Claim' or 'To:' (not 'Claims ...')."""
-    return re.compile(
-        r"^[ \t>#*_]*" + re.escape(label.rstrip(":")) + r"(?![\w-])[*_]*[ \t]*(?:[.:?–—-]|$)[*_]*",
-        flags=re.MULTILINE | re.IGNORECASE,
-    )
+    """A label at the start of a line: 'Claim.', 'Claim:', '## Claim', 'To:', or in bold or italics, followed by its
+    text or not ('**Claim** The reading says ...'); not 'Claims ...', nor a sentence that starts with the word."""
+    name = re.escape(label.rstrip(":")) + r"(?![\w-])"
+    emphasised = r"[*_]+" + name + r"[ \t]*[.:?–—-]?[*_]+[ \t]*[.:?–—-]?"
+    plain = name + r"[ \t]*(?:[.:?–—-]|$)"
+    return re.compile(r"^[ \t>#]*(?:" + emphasised + "|" + plain + ")", flags=re.MULTILINE | re.IGNORECASE)
 
 
 def _parts(text: str, labels) -> dict[str, str]:

@@ -265,6 +265,14 @@ def test_text_check_counts_words_up_to_the_source_list(capsys):
     assert "'Recommendation'" in capsys.readouterr().out
 
 
+def test_source_line_says_source_once_when_the_text_starts_with_it():
+    figure, axes = plt.subplots()
+    axes.plot([2016, 2024], [1, 2])
+    bookdata.source_line(figure, "Source: China's customs (GAC)")
+    assert [text.get_text() for text in figure.texts] == ["Source: China's customs (GAC)"]
+    plt.close(figure)
+
+
 def test_figure_check_asks_for_a_labelled_axis_and_a_source_line(capsys):
     figure, axes = plt.subplots()
     axes.bar([2023, 2024], [1, 2])
@@ -400,6 +408,18 @@ def test_a1_verdict_box_with_four_labelled_parts_passes(capsys):
     assert feedback(capsys, A1, "Q6b", bold)[0]
 
 
+def test_a1_bold_labels_followed_by_their_text_on_the_same_line_pass(capsys):
+    """The page's example label, "**Claim**", with the part's text after it on its line; a plain word does not
+    count as a label without its full stop or colon."""
+    labels = r"^(Claim|Evidence|Verdict|What would change it)\."
+    bold = re.sub(labels, r"**\1**", VERDICT_BOX, flags=re.MULTILINE)
+    passed, line = feedback(capsys, A1, "Q6b", bold)
+    assert passed, line
+    plain = re.sub(labels, r"\1", VERDICT_BOX, flags=re.MULTILINE)
+    passed, line = feedback(capsys, A1, "Q6b", plain)
+    assert not passed and "no part labelled" in line, line
+
+
 @pytest.mark.parametrize("question_id", ["Q6a", "Q9a"])
 def test_a1_a_list_is_not_a_verdict(capsys, question_id):
     verdicts = next(field for field in bookdata.resource("claims")["schema"]["fields"] if field["name"] == "verdict")
@@ -435,6 +455,14 @@ def test_a3_memo_with_every_section_written_passes_and_out_of_order_fails(capsys
     )
     passed, line = feedback(capsys, A3, "M1", swapped)
     assert not passed and "order" in line, line
+
+
+def test_a1_q4_without_the_missing_years_gets_the_hint_to_reindex(capsys):
+    """The likeliest slip, pct_change on the years published: the row count and what to do about it."""
+    trade = bookdata.load("china_russia_trade")
+    total = trade.query("flow == 'total'").set_index("year")["value_usd_bn"]
+    passed, line = feedback(capsys, A1, "Q4", total.pct_change() * 100)
+    assert not passed and "rows" in line and "eindex" in line, line
 
 
 def test_a1_q3_one_column_dataframe_is_named_as_such(capsys):
