@@ -132,6 +132,11 @@ def _quoted(text: str) -> str:
     return f"“{text}”"
 
 
+def _as_of(claim, before: str) -> str:
+    """When the verdict was judged, after ``before``; nothing for a claim left open for students to judge."""
+    return "" if claim.verdict == withheld.OPEN else f"{before}as of {bookdata.month_text(claim.judged_as_of)}"
+
+
 def _cite(keys: str) -> str:
     return "{cite:p}`" + ",".join(key.strip() for key in str(keys).split(";")) + "`"
 
@@ -173,7 +178,7 @@ class ClaimsDirective(SphinxDirective):
         for claim in chosen.itertuples():
             lines.append(
                 f"- {{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>` ({claim.kind}, "
-                f"**{claim.verdict}**, as of {bookdata.month_text(claim.judged_as_of)}): {_quoted(claim.quote)}"
+                f"**{claim.verdict}**{_as_of(claim, ', ')}): {_quoted(claim.quote)}"
             )
         return self._parse(lines)
 
@@ -189,7 +194,7 @@ class ClaimsDirective(SphinxDirective):
             [
                 f"{claim.claim_id} <br>¶{claim.paragraph}, {claim.kind}",
                 _quoted(claim.quote),
-                f"{claim.verdict} <br>as of {bookdata.month_text(claim.judged_as_of)}",
+                f"{claim.verdict}{_as_of(claim, ' <br>')}",
                 _markdown_cell(claim.evidence),
                 f"{{ref}}`{claim.section}`; {_cite(claim.source)}",
             ]
@@ -212,13 +217,13 @@ class ClaimsDirective(SphinxDirective):
         chosen = claims[predictions if which == "predictions" else rejudged]
         if chosen.empty:
             raise self.error(f"claims: no claim for the scorecard '{which}'")
-        header = ["Claim", "The case reading says", "Verdict", "Judged as of", "What the record shows"]
+        header = ["Claim", "The case reading says", "Verdict", "Judged", "What the record shows"]
         rows = [
             [
                 f"{{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>`",
                 _quoted(claim.quote),
                 claim.verdict,
-                bookdata.month_text(claim.judged_as_of),
+                _as_of(claim, ""),
                 f"{_markdown_cell(claim.evidence)} {_cite(claim.source)}",
             ]
             for claim in chosen.itertuples()
