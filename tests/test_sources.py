@@ -151,6 +151,28 @@ def test_every_entry_has_a_tier_from_the_closed_vocabulary():
     assert not problems, f"{len(problems)} entries without a valid tier:\n" + "\n".join(problems)
 
 
+def _cited_as(entry) -> str:
+    """How an author-year citation names the entry's authors: one or two last names, or the first and "et al."."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [" ".join(person.last_names) for person in people] or [entry.fields.get("organization", "")]
+    return names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+
+
+def test_no_two_entries_are_cited_alike():
+    """Two works cited as "Reuters, 2023" could not be told apart in the text: their years carry a, b, c, in the
+    order of their titles, as author-year styles do."""
+    import pybtex.database
+
+    lines = dict((key, line) for key, line, _ in ENTRIES)
+    seen, problems = {}, []
+    for key, entry in pybtex.database.parse_file(str(BIB)).entries.items():
+        label = f"{_cited_as(entry)}, {entry.fields.get('year', 'n.d.')}"
+        if label in seen:
+            problems.append(f"{_place(key, lines[key])} is cited as {label!r}, like {seen[label]}")
+        seen.setdefault(label, key)
+    assert not problems, f"{len(problems)} entries cited alike (give their years a, b, ...):\n" + "\n".join(problems)
+
+
 def test_at_most_ten_entries_remain_on_denylisted_domains():
     listed = [f"{_place(key, line)} ({DENIED[key]})" for key, line, _ in ENTRIES if key in DENIED]
     assert len(listed) <= AT_MOST_ON_DENYLIST, (
