@@ -677,7 +677,7 @@ def _counted_words(text: str) -> list[str]:
 def _label(label: str) -> re.Pattern:
     """A label at the start of a line: 'Claim.', 'Claim:', '## Claim', 'To:', or in bold or italics, followed by its
     text or not ('**Claim** The reading says ...'); not 'Claims ...', nor a sentence that starts with the word."""
-    name = re.escape(label.rstrip(":")) + r"(?![\w-])"
+    name = re.escape(label.rstrip(":")) + r"(?![^\W_]|-)"  # not a longer word ('_' may close italics)
     emphasised = r"[*_]+" + name + r"[ \t]*[.:?–—-]?[*_]+[ \t]*[.:?–—-]?"
     plain = name + r"[ \t]*(?:[.:?–—-]|$)"
     return re.compile(r"^[ \t>#]*(?:" + emphasised + "|" + plain + ")", flags=re.MULTILINE | re.IGNORECASE)

@@ -412,9 +412,10 @@ def test_a1_bold_labels_followed_by_their_text_on_the_same_line_pass(capsys):
     """The page's example label, "**Claim**", with the part's text after it on its line; a plain word does not
     count as a label without its full stop or colon."""
     labels = r"^(Claim|Evidence|Verdict|What would change it)\."
-    bold = re.sub(labels, r"**\1**", VERDICT_BOX, flags=re.MULTILINE)
-    passed, line = feedback(capsys, A1, "Q6b", bold)
-    assert passed, line
+    for emphasis in ("**", "__", "_"):
+        emphasised = re.sub(labels, emphasis + r"\1" + emphasis, VERDICT_BOX, flags=re.MULTILINE)
+        passed, line = feedback(capsys, A1, "Q6b", emphasised)
+        assert passed, f"{emphasis}Claim{emphasis}: {line}"
     plain = re.sub(labels, r"\1", VERDICT_BOX, flags=re.MULTILINE)
     passed, line = feedback(capsys, A1, "Q6b", plain)
     assert not passed and "no part labelled" in line, line
