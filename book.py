@@ -130,7 +130,6 @@ def build(edition: str) -> int:
     cache = ROOT / "_build" / ".jupyter_cache"
     if prepare_cache(ROOT, cache):
         print("What the notebooks read (data, sources, helper, style or packages) changed: the cache was emptied.")
-        shutil.rmtree(ROOT / "_build" / ".chart_cache", ignore_errors=True)  # charts drawn from the old inputs
     timeout = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["timeout"]
     execute(sorted((ROOT / "chapters").glob("*.ipynb")), cache, timeout)
 
@@ -149,8 +148,7 @@ def build(edition: str) -> int:
             print(f"\nThe {name} edition failed to build.", file=sys.stderr)
             continue
         if name == "student":
-            if HTML["student"].exists():
-                shutil.rmtree(HTML["student"])
+            shutil.rmtree(HTML["student"], ignore_errors=True)
             (STUDENT / "_build" / "html").replace(HTML["student"])
             from handout import write_handout  # handout.py: the notebooks handed out in plain Markdown, their archive
 
@@ -159,6 +157,18 @@ def build(edition: str) -> int:
         stamps[name].write_text(sources)
         print(f"\nThe {name} edition is built. Open {HTML[name] / 'index.html'} in a browser.")
     return max(codes.values())
+
+
+def toc_parts() -> tuple[str, list[tuple[str, list[str]]]]:
+    """_toc.yml's root document, and each part's caption with its documents (each chapter, then its sections)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    parts = []
+    for part in toc.get("parts", [toc]):
+        entries = [entry for chapter in part["chapters"] for entry in [chapter, *chapter.get("sections", [])]]
+        parts.append((part.get("caption", ""), [entry["file"] for entry in entries]))
+    return toc["root"], parts
 
 
 def is_solution(cell: dict) -> bool:

@@ -37,13 +37,12 @@ def book_facts(edition: str) -> dict:
     import bookdata
 
     config = yaml.safe_load((book.ROOT / "_config.yml").read_text(encoding="utf-8"))
-    toc = yaml.safe_load((book.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    root, toc_parts = book.toc_parts()
     built = {path.stem for path in (book.HTML[edition] / "chapters").glob("*.html")}
-    parts = []
-    for part in toc["parts"]:
-        entries = [entry for chapter in part["chapters"] for entry in [chapter, *chapter.get("sections", [])]]
-        names = [Path(entry["file"]).name for entry in entries]
-        parts.append({"caption": part["caption"], "pages": [name for name in names if name in built]})
+    parts = [
+        {"caption": caption, "pages": [Path(file).name for file in files if Path(file).name in built]}
+        for caption, files in toc_parts
+    ]
     for part in parts:
         if "bibliography" in part["pages"]:
             part["pages"].remove("bibliography")
@@ -53,7 +52,7 @@ def book_facts(edition: str) -> dict:
         "edition": f"{edition.capitalize()} edition",
         "record": f"The record runs to {bookdata.RECORD_THROUGH_TEXT}.",
         "licence": re.sub(r"<[^>]+>", "", config["html"]["extra_footer"]).strip(),  # the web pages' footer
-        "root": Path(toc["root"]).name,
+        "root": Path(root).name,
         "parts": parts,
     }
 

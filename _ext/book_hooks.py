@@ -317,15 +317,12 @@ def configure_edition(app, config) -> None:
         config.html_theme_options = {**config.html_theme_options, **theme}
 
 
-CHART_CACHE = BOOK_ROOT / "_build" / ".chart_cache"  # each chart as shrunk, by the hash of the chart as drawn
-
-
-def shrink_chart(path: Path) -> None:
+def shrink_chart(path: Path, charts: Path) -> None:
     """An opaque chart saved with a 128-colour palette: a third of the weight or less, and unseen. A chart is shrunk
-    once: the other edition and later builds copy it from CHART_CACHE."""
+    once, into ``charts`` (in the execution cache, and emptied with it): the other edition and rebuilds copy it."""
     from PIL import Image
 
-    cached = CHART_CACHE / f"{hashlib.sha256(path.read_bytes()).hexdigest()}-128.png"
+    cached = charts / f"{hashlib.sha256(path.read_bytes()).hexdigest()}-128.png"
     if not cached.exists():
         with Image.open(path) as image:
             image.load()
@@ -334,7 +331,7 @@ def shrink_chart(path: Path) -> None:
         smaller = path.with_suffix(f".{os.getpid()}.png")
         palette = image.convert("RGB").quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         palette.save(smaller, optimize=True)
-        CHART_CACHE.mkdir(parents=True, exist_ok=True)
+        charts.mkdir(parents=True, exist_ok=True)
         smaller.replace(cached)  # whole or not at all: the other edition may be building beside this one
     shutil.copyfile(cached, path)
 
@@ -351,7 +348,8 @@ def slim_output(app, exception):
         if FONTAWESOME_SCRIPT.search(html):
             page.write_text(FONTAWESOME_SCRIPT.sub("", html), encoding="utf-8")
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL: the charts shrink side by side
-        list(pool.map(shrink_chart, outdir.glob("_images/*.png")))
+        charts = Path(app.config.nb_execution_cache_path) / "charts"
+        list(pool.map(lambda path: shrink_chart(path, charts), outdir.glob("_images/*.png")))
     if app.config.book_edition == "student":
         edition = handout.Edition(BOOK_ROOT, outdir, Path(app.config.nb_execution_cache_path))
         for path in (outdir / "_sources").rglob("*.ipynb"):  # the notebooks the download button offers

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from filelock import FileLock
 
 from browser import browser, checked_looks, site, student_site, tab  # noqa: F401  (the browser tests' fixtures)
@@ -55,9 +54,8 @@ RUN_AS_HANDED_OUT = [path for path in WITH_SOLUTIONS if not solutions_come_last(
 
 def toc_files() -> list[str]:
     """Every document named in _toc.yml, root first."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    chapters = [chapter for part in toc.get("parts", [toc]) for chapter in part["chapters"]]
-    return [toc["root"], *[entry["file"] for chapter in chapters for entry in [chapter, *chapter.get("sections", [])]]]
+    root, parts = book.toc_parts()
+    return [root, *[file for _, files in parts for file in files]]
 
 
 @pytest.fixture(scope="session")
