@@ -223,7 +223,7 @@ class ClaimsDirective(SphinxDirective):
                 f"{{ref}}`{claim.claim_id} <{claim_label(claim.claim_id)}>`",
                 _quoted(claim.quote),
                 claim.verdict,
-                _as_of(claim, ""),
+                _as_of(claim, "") or "—",  # a claim left open: no date
                 f"{_markdown_cell(claim.evidence)} {_cite(claim.source)}",
             ]
             for claim in chosen.itertuples()
